@@ -1,0 +1,81 @@
+//! One error type for the whole crate. Every variant has a stable code that the JS layer puts on
+//! `error.code`; messages never contain a password (URLs pass through `redact_url` first).
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CeleryError {
+    /// celery-node's text for a URL scheme it does not know.
+    #[error("Unsupported type: {0}")]
+    UnsupportedScheme(String),
+    #[error("invalid URL {url}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption { name: String, reason: String },
+    #[error("cannot reach broker at {url}: {reason}")]
+    BrokerUnreachable { url: String, reason: String },
+    #[error("cannot reach result backend at {url}: {reason}")]
+    BackendUnreachable { url: String, reason: String },
+    #[error("publishing task {task_id} to queue {queue} failed: {reason}")]
+    PublishFailed { task_id: String, queue: String, reason: String },
+    #[error("result backend error: {0}")]
+    Backend(String),
+    #[error("cannot decode {what}: {reason}")]
+    Decode { what: String, reason: String },
+    /// The message stays `TIMEOUT`, as celery-node's.
+    #[error("TIMEOUT")]
+    Timeout,
+    #[error("the client is disconnected")]
+    Disconnected,
+}
+
+impl CeleryError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CeleryError::UnsupportedScheme(_) => "ERR_CELERY_UNSUPPORTED_SCHEME",
+            CeleryError::InvalidUrl { .. } => "ERR_CELERY_INVALID_URL",
+            CeleryError::InvalidOption { .. } => "ERR_CELERY_INVALID_OPTION",
+            CeleryError::BrokerUnreachable { .. } => "ERR_CELERY_BROKER_UNREACHABLE",
+            CeleryError::BackendUnreachable { .. } => "ERR_CELERY_BACKEND_UNREACHABLE",
+            CeleryError::PublishFailed { .. } => "ERR_CELERY_PUBLISH_FAILED",
+            CeleryError::Backend(_) => "ERR_CELERY_BACKEND",
+            CeleryError::Decode { .. } => "ERR_CELERY_DECODE",
+            CeleryError::Timeout => "ERR_CELERY_TIMEOUT",
+            CeleryError::Disconnected => "ERR_CELERY_DISCONNECTED",
+        }
+    }
+}
+
+pub type Result<T, E = CeleryError> = std::result::Result<T, E>;
+
+/// `redis://user:secret@host/0` → `redis://user:***@host/0`. Used for every URL that reaches a
+/// message or a log line.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else { return url.to_string() };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else { return url.to_string() };
+    let userinfo = &authority[..at];
+    let redacted = match userinfo.find(':') {
+        Some(colon) => format!("{}:***", &userinfo[..colon]),
+        None if userinfo.is_empty() => String::new(),
+        None => "***".to_string(),
+    };
+    format!("{}{}@{}", &url[..scheme_end + 3], redacted, &rest[at..].trim_start_matches('@'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        assert_eq!(redact_url("redis://:pw@h:1/0"), "redis://:***@h:1/0");
+        assert_eq!(redact_url("amqp://guest:guest@h//"), "amqp://guest:***@h//");
+        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
+        assert_eq!(redact_url("redis://h:6379/0"), "redis://h:6379/0");
+        assert_eq!(redact_url("redis://u:p@ss@h/1"), "redis://u:***@h/1");
+    }
+}

@@ -1,0 +1,228 @@
+//! Task messages, protocol 2 (default) and protocol 1, with every field Celery 5.7's Python client
+//! writes for the same call (spec §1.2–§1.7). Pure: the caller supplies ids, the clock and the
+//! producer's identity.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Map, Value};
+
+use super::repr::{python_repr_of_json, REPR_MAX_CHARS};
+use super::time::format_iso8601;
+
+pub const CONTENT_TYPE_JSON: &str = "application/json";
+pub const CONTENT_ENCODING_UTF8: &str = "utf-8";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProtocolVersion {
+    V1,
+    #[default]
+    V2,
+}
+
+impl ProtocolVersion {
+    pub fn from_number(n: u32) -> Option<Self> {
+        match n {
+            1 => Some(Self::V1),
+            2 => Some(Self::V2),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expiry {
+    /// Seconds from now, as Python's numeric `expires=`.
+    In(f64),
+    At(SystemTime),
+}
+
+/// Per-call options, as `apply_async` takes them. Everything is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TaskOptions {
+    pub countdown: Option<f64>,
+    pub eta: Option<SystemTime>,
+    pub expires: Option<Expiry>,
+    pub priority: Option<u8>,
+    /// Hard limit first, as Celery's `timelimit` header (spec §1.3).
+    pub time_limit: Option<f64>,
+    pub soft_time_limit: Option<f64>,
+    pub shadow: Option<String>,
+    pub ignore_result: Option<bool>,
+    pub retries: u32,
+    pub root_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub group_id: Option<String>,
+    pub group_index: Option<u32>,
+    /// Extra application headers (`apply_async(headers=...)`), appended after Celery's own.
+    pub headers: Map<String, Value>,
+    /// Signature dicts (`link=` / `link_error=`), already as JSON values.
+    pub callbacks: Option<Vec<Value>>,
+    pub errbacks: Option<Vec<Value>>,
+}
+
+/// Who publishes: written into `origin` and `reply_to` of every message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Producer {
+    /// `gen<pid>@<hostname>`, as Celery names a client node.
+    pub origin: String,
+    /// The client's oid (spec §5.5); the RPC backend listens on a queue of this name.
+    pub reply_to: String,
+    pub lang: &'static str,
+}
+
+/// One `sendTask` call. Arguments arrive as JSON text (the JS side stringified them) and are
+/// spliced into the body without being parsed again.
+#[derive(Debug, Clone)]
+pub struct TaskRequest<'a> {
+    pub name: &'a str,
+    pub id: &'a str,
+    pub args_json: &'a str,
+    /// `None` reproduces celery-node's `sendTask(name, args)` without kwargs: `null` in a v2 body,
+    /// the key left out of a v1 body.
+    pub kwargs_json: Option<&'a str>,
+    pub options: &'a TaskOptions,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageProperties {
+    pub correlation_id: String,
+    pub reply_to: String,
+    pub delivery_mode: u8,
+    pub priority: u8,
+    /// Milliseconds as a decimal string, only when `expires` is set (celery ≥ 5.2).
+    pub expiration: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskMessage {
+    pub headers: Map<String, Value>,
+    pub properties: MessageProperties,
+    pub body: String,
+}
+
+impl TaskMessage {
+    pub fn content_type(&self) -> &'static str {
+        CONTENT_TYPE_JSON
+    }
+    pub fn content_encoding(&self) -> &'static str {
+        CONTENT_ENCODING_UTF8
+    }
+}
+
+pub fn encode_task(
+    request: &TaskRequest<'_>,
+    producer: &Producer,
+    version: ProtocolVersion,
+    now: SystemTime,
+) -> TaskMessage {
+    let options = request.options;
+    let eta = options
+        .eta
+        .or_else(|| options.countdown.map(|seconds| now + Duration::from_secs_f64(seconds.max(0.0))));
+    let expires_at = options.expires.as_ref().map(|expiry| match expiry {
+        Expiry::In(seconds) => now + Duration::from_secs_f64(seconds.max(0.0)),
+        Expiry::At(at) => *at,
+    });
+    let properties = MessageProperties {
+        correlation_id: request.id.to_string(),
+        reply_to: producer.reply_to.clone(),
+        delivery_mode: 2,
+        priority: options.priority.unwrap_or(0),
+        expiration: expires_at.map(|at| {
+            let remaining = at.duration_since(now).unwrap_or(Duration::ZERO);
+            remaining.as_millis().to_string()
+        }),
+    };
+    let eta_text = eta.map(format_iso8601);
+    let expires_text = expires_at.map(format_iso8601);
+    let timelimit = json!([seconds_value(options.time_limit), seconds_value(options.soft_time_limit)]);
+    match version {
+        ProtocolVersion::V2 => {
+            let root_id = options.root_id.as_deref().unwrap_or(request.id);
+            let mut headers = Map::new();
+            headers.insert("lang".into(), producer.lang.into());
+            headers.insert("task".into(), request.name.into());
+            headers.insert("id".into(), request.id.into());
+            headers.insert("shadow".into(), options.shadow.clone().into());
+            headers.insert("eta".into(), eta_text.into());
+            headers.insert("expires".into(), expires_text.into());
+            headers.insert("group".into(), options.group_id.clone().into());
+            headers.insert("group_index".into(), options.group_index.into());
+            headers.insert("retries".into(), options.retries.into());
+            headers.insert("timelimit".into(), timelimit);
+            headers.insert("root_id".into(), root_id.into());
+            headers.insert("parent_id".into(), options.parent_id.clone().into());
+            headers.insert("argsrepr".into(), python_repr_of_json(request.args_json, REPR_MAX_CHARS).into());
+            let kwargs_repr = python_repr_of_json(request.kwargs_json.unwrap_or("null"), REPR_MAX_CHARS);
+            headers.insert("kwargsrepr".into(), kwargs_repr.into());
+            headers.insert("origin".into(), producer.origin.clone().into());
+            headers.insert("ignore_result".into(), options.ignore_result.into());
+            headers.insert("replaced_task_nesting".into(), 0.into());
+            headers.insert("stamped_headers".into(), Value::Null);
+            headers.insert("stamps".into(), Value::Object(Map::new()));
+            for (key, value) in &options.headers {
+                headers.insert(key.clone(), value.clone());
+            }
+            let embed = json!({
+                "callbacks": options.callbacks,
+                "errbacks": options.errbacks,
+                "chain": null,
+                "chord": null,
+            });
+            let body = format!(
+                "[{},{},{}]",
+                request.args_json,
+                request.kwargs_json.unwrap_or("null"),
+                embed
+            );
+            TaskMessage { headers, properties, body }
+        }
+        ProtocolVersion::V1 => {
+            // Protocol 1 keeps everything in the body (spec §1.7); the JSON object is written by
+            // hand so the argument text is spliced, not re-parsed.
+            let mut body = String::with_capacity(request.args_json.len() + 256);
+            body.push('{');
+            push_field(&mut body, "task", &json!(request.name));
+            push_field(&mut body, "id", &json!(request.id));
+            body.push_str(",\"args\":");
+            body.push_str(request.args_json);
+            if let Some(kwargs) = request.kwargs_json {
+                body.push_str(",\"kwargs\":");
+                body.push_str(kwargs);
+            }
+            push_field(&mut body, "group", &json!(options.group_id));
+            push_field(&mut body, "group_index", &json!(options.group_index));
+            push_field(&mut body, "retries", &json!(options.retries));
+            push_field(&mut body, "eta", &json!(eta_text));
+            push_field(&mut body, "expires", &json!(expires_text));
+            push_field(&mut body, "utc", &json!(true));
+            push_field(&mut body, "callbacks", &json!(options.callbacks));
+            push_field(&mut body, "errbacks", &json!(options.errbacks));
+            push_field(&mut body, "timelimit", &timelimit);
+            push_field(&mut body, "taskset", &json!(options.group_id));
+            push_field(&mut body, "chord", &Value::Null);
+            body.push('}');
+            TaskMessage { headers: options.headers.clone(), properties, body }
+        }
+    }
+}
+
+fn push_field(body: &mut String, key: &str, value: &Value) {
+    if !body.ends_with('{') {
+        body.push(',');
+    }
+    body.push('"');
+    body.push_str(key);
+    body.push_str("\":");
+    body.push_str(&value.to_string());
+}
+
+/// Whole seconds as a JSON integer (Python writes `30`, not `30.0`), fractions as floats.
+fn seconds_value(seconds: Option<f64>) -> Value {
+    match seconds {
+        Some(s) if s.fract() == 0.0 && s.abs() < 9.0e15 => json!(s as i64),
+        Some(s) => json!(s),
+        None => Value::Null,
+    }
+}
