@@ -3,5 +3,10 @@
 //! `protocol` is pure (Celery's formats); `broker` and `backend` own the transports; `client`
 //! composes them; `node` is the napi layer and only converts between JS and Rust.
 
+pub mod backend;
+pub mod broker;
+pub mod client;
 pub mod error;
+mod node;
 pub mod protocol;
+pub mod redis_connection;

@@ -2,12 +2,12 @@
 //! writes for the same call (spec §1.2–§1.7). Pure: the caller supplies ids, the clock and the
 //! producer's identity.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
 use super::repr::{python_repr_of_json, REPR_MAX_CHARS};
-use super::time::format_iso8601;
+use super::time::{format_iso8601, python_datetime_max};
 
 pub const CONTENT_TYPE_JSON: &str = "application/json";
 pub const CONTENT_ENCODING_UTF8: &str = "utf-8";
@@ -117,11 +117,14 @@ pub fn encode_task(
     now: SystemTime,
 ) -> TaskMessage {
     let options = request.options;
-    let eta = options
-        .eta
-        .or_else(|| options.countdown.map(|seconds| now + Duration::from_secs_f64(seconds.max(0.0))));
+    // As `as_task_v2` does: a non-zero countdown replaces any eta (`if countdown:`), so a
+    // countdown of 0 leaves the eta as given (spec §1.6).
+    let eta = match options.countdown {
+        Some(seconds) if seconds != 0.0 => Some(offset_by_seconds(now, seconds)),
+        _ => options.eta,
+    };
     let expires_at = options.expires.as_ref().map(|expiry| match expiry {
-        Expiry::In(seconds) => now + Duration::from_secs_f64(seconds.max(0.0)),
+        Expiry::In(seconds) => offset_by_seconds(now, *seconds),
         Expiry::At(at) => *at,
     });
     let properties = MessageProperties {
@@ -153,7 +156,7 @@ pub fn encode_task(
             headers.insert("timelimit".into(), timelimit);
             headers.insert("root_id".into(), root_id.into());
             headers.insert("parent_id".into(), options.parent_id.clone().into());
-            headers.insert("argsrepr".into(), python_repr_of_json(request.args_json, REPR_MAX_CHARS).into());
+            headers.insert("argsrepr".into(), args_repr(request.args_json).into());
             let kwargs_repr = python_repr_of_json(request.kwargs_json.unwrap_or("null"), REPR_MAX_CHARS);
             headers.insert("kwargsrepr".into(), kwargs_repr.into());
             headers.insert("origin".into(), producer.origin.clone().into());
@@ -170,12 +173,7 @@ pub fn encode_task(
                 "chain": null,
                 "chord": null,
             });
-            let body = format!(
-                "[{},{},{}]",
-                request.args_json,
-                request.kwargs_json.unwrap_or("null"),
-                embed
-            );
+            let body = format!("[{},{},{}]", request.args_json, request.kwargs_json.unwrap_or("null"), embed);
             TaskMessage { headers, properties, body }
         }
         ProtocolVersion::V1 => {
@@ -208,6 +206,30 @@ pub fn encode_task(
     }
 }
 
+/// `as_task_v2` begins with `args = args or ()`, so empty arguments are shown as the empty tuple
+/// `()` (fixture `no_args`); other arguments keep the list form a JSON array stands for.
+fn args_repr(args_json: &str) -> String {
+    let repr = python_repr_of_json(args_json, REPR_MAX_CHARS);
+    if repr == "[]" {
+        "()".to_string()
+    } else {
+        repr
+    }
+}
+
+/// `now + timedelta(seconds=…)`: negative offsets reach into the past, as in Python. Offsets no
+/// `Duration` can hold (infinite, astronomically large) saturate at Python's `datetime.max`
+/// instead of panicking; NaN adds nothing.
+fn offset_by_seconds(now: SystemTime, seconds: f64) -> SystemTime {
+    match Duration::try_from_secs_f64(seconds.abs()) {
+        _ if seconds.is_nan() => now,
+        Ok(offset) if seconds >= 0.0 => now.checked_add(offset).unwrap_or_else(python_datetime_max),
+        Ok(offset) => now.checked_sub(offset).unwrap_or(UNIX_EPOCH),
+        Err(_) if seconds > 0.0 => python_datetime_max(),
+        Err(_) => UNIX_EPOCH,
+    }
+}
+
 fn push_field(body: &mut String, key: &str, value: &Value) {
     if !body.ends_with('{') {
         body.push(',');
@@ -224,5 +246,56 @@ fn seconds_value(seconds: Option<f64>) -> Value {
         Some(s) if s.fract() == 0.0 && s.abs() < 9.0e15 => json!(s as i64),
         Some(s) => json!(s),
         None => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn producer() -> Producer {
+        Producer { origin: "gen1@host".into(), reply_to: "oid".into(), lang: "js" }
+    }
+
+    fn encode_v2(args_json: &str, options: &TaskOptions, now: SystemTime) -> TaskMessage {
+        let request = TaskRequest { name: "tasks.add", id: "id-1", args_json, kwargs_json: Some("{}"), options };
+        encode_task(&request, &producer(), ProtocolVersion::V2, now)
+    }
+
+    #[test]
+    fn empty_args_are_shown_as_the_empty_tuple() {
+        let options = TaskOptions::default();
+        assert_eq!(encode_v2("[]", &options, UNIX_EPOCH).headers["argsrepr"], "()");
+        assert_eq!(encode_v2("[2,3]", &options, UNIX_EPOCH).headers["argsrepr"], "[2, 3]");
+    }
+
+    #[test]
+    fn a_nonzero_countdown_wins_over_eta_as_in_python() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let eta = UNIX_EPOCH + Duration::from_secs(2_000_000);
+        let options = TaskOptions { eta: Some(eta), countdown: Some(10.0), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(now + Duration::from_secs(10)));
+        let options = TaskOptions { eta: Some(eta), countdown: Some(0.0), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(eta));
+        let options = TaskOptions { countdown: Some(0.0), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).headers["eta"], Value::Null);
+        let options = TaskOptions { countdown: Some(-5.0), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(now - Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn absurd_offsets_do_not_panic() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        for seconds in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 1e300, -1e300, f64::MAX] {
+            let options =
+                TaskOptions { countdown: Some(seconds), expires: Some(Expiry::In(seconds)), ..TaskOptions::default() };
+            let message = encode_v2("[]", &options, now);
+            assert!(message.headers["eta"].is_string() && message.headers["expires"].is_string(), "{seconds}");
+        }
+        let options = TaskOptions { countdown: Some(f64::INFINITY), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).headers["eta"], "9999-12-31T23:59:59.999999+00:00");
+        // An expiry already past is sent with a zero TTL (spec §1.2).
+        let options = TaskOptions { expires: Some(Expiry::In(-30.0)), ..TaskOptions::default() };
+        assert_eq!(encode_v2("[]", &options, now).properties.expiration.as_deref(), Some("0"));
     }
 }

@@ -3,7 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// Instants after Python's `datetime.max` are written as `datetime.max`: no worker can parse a
+/// five-digit year.
 pub fn format_iso8601(at: SystemTime) -> String {
+    let at = at.min(python_datetime_max());
     let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since_epoch.as_secs() as i64;
     let micros = since_epoch.subsec_micros();
@@ -31,12 +34,18 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// Seconds since the Unix epoch, as JS `Date.getTime() / 1000` gives them.
+/// Python's `datetime.max`, 9999-12-31T23:59:59.999999 UTC: the latest timestamp a worker parses.
+pub fn python_datetime_max() -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(253_402_300_799_999_999)
+}
+
+/// Seconds since the Unix epoch, as JS `Date.getTime() / 1000` gives them. Times before the epoch
+/// and NaN become the epoch; values too large for a `SystemTime` become `datetime.max`.
 pub fn from_unix_seconds(seconds: f64) -> SystemTime {
-    if seconds >= 0.0 {
-        UNIX_EPOCH + Duration::from_secs_f64(seconds)
-    } else {
-        UNIX_EPOCH
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(since_epoch) => UNIX_EPOCH.checked_add(since_epoch).unwrap_or_else(python_datetime_max),
+        Err(_) if seconds > 0.0 => python_datetime_max(),
+        Err(_) => UNIX_EPOCH,
     }
 }
 
@@ -51,5 +60,15 @@ mod tests {
         assert_eq!(format_iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000000+00:00");
         let leap = from_unix_seconds(951_782_400.0); // 2000-02-29
         assert_eq!(format_iso8601(leap), "2000-02-29T00:00:00.000000+00:00");
+    }
+
+    #[test]
+    fn out_of_range_instants_neither_panic_nor_leave_pythons_range() {
+        assert_eq!(format_iso8601(python_datetime_max()), "9999-12-31T23:59:59.999999+00:00");
+        // JS dates reach year 275760; Python stops at 9999.
+        assert_eq!(format_iso8601(from_unix_seconds(8.64e12)), "9999-12-31T23:59:59.999999+00:00");
+        assert_eq!(from_unix_seconds(f64::INFINITY), python_datetime_max());
+        assert_eq!(from_unix_seconds(f64::NAN), UNIX_EPOCH);
+        assert_eq!(from_unix_seconds(-1.0), UNIX_EPOCH);
     }
 }

@@ -1,0 +1,140 @@
+'use strict';
+
+const { celeryError } = require('./errors');
+
+const READY_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+const FAILURE_CODES = { FAILURE: 'ERR_CELERY_TASK_FAILED', REVOKED: 'ERR_CELERY_TASK_REVOKED' };
+
+/** celery-node's rejection: Error(status) carrying the stored result's keys. */
+function taskError(taskId, meta) {
+  const error = new Error(meta.status);
+  if (meta.result && typeof meta.result === 'object') Object.assign(error, meta.result);
+  if (error.code === undefined) error.code = FAILURE_CODES[meta.status];
+  error.taskId = taskId;
+  if (meta.traceback != null && error.traceback === undefined) error.traceback = meta.traceback;
+  return error;
+}
+
+function timeoutError(taskId) {
+  const error = celeryError('ERR_CELERY_TIMEOUT', 'TIMEOUT');
+  error.taskId = taskId;
+  return error;
+}
+
+class AsyncResult {
+  /**
+   * @param backend any object with `getTaskMeta(taskId)`; it is looked up at call time, so spies
+   *   and user-supplied backends work. Backends of this package also offer a push-based wait.
+   */
+  constructor(taskId, backend, { published = false } = {}) {
+    this.taskId = taskId;
+    this.backend = backend;
+    this._final = null; // the ready meta, once seen: later calls do not touch the backend
+    this._sendState = published ? { settled: false, error: null, promise: null, waiters: [] } : null;
+  }
+
+  /** Settles when the broker has the message; rejects with the publish error. */
+  get sent() {
+    const state = this._sendState;
+    if (!state) return Promise.resolve(this.taskId);
+    if (!state.promise) {
+      if (state.settled) {
+        state.promise = state.error ? Promise.reject(state.error) : Promise.resolve(this.taskId);
+      } else {
+        state.promise = new Promise((resolve, reject) => state.waiters.push({ resolve, reject }));
+      }
+    }
+    return state.promise;
+  }
+
+  _settleSent(error) {
+    const state = this._sendState;
+    state.settled = true;
+    state.error = error;
+    for (const { resolve, reject } of state.waiters.splice(0)) {
+      if (error) reject(error);
+      else resolve(this.taskId);
+    }
+    if (error && typeof this.backend._cancelWait === 'function') this.backend._cancelWait(this.taskId);
+  }
+
+  /** A promise that rejects if publishing fails; null when it cannot fail any more. */
+  _publishFailure() {
+    const state = this._sendState;
+    if (!state || (state.settled && !state.error)) return null;
+    if (state.settled) return Promise.reject(state.error);
+    return new Promise((_, reject) => state.waiters.push({ resolve: () => {}, reject }));
+  }
+
+  /** Waits for a ready state; resolves the result on SUCCESS, rejects otherwise. */
+  async get(timeout, interval = 500) {
+    const meta = this._final || (await this._waitForReady(timeout, interval));
+    if (meta.status === 'SUCCESS') return meta.result;
+    throw taskError(this.taskId, meta);
+  }
+
+  /** One lookup, no waiting: the stored result, or null. */
+  async result() {
+    const meta = this._final || (await this._lookup());
+    return meta ? meta.result : null;
+  }
+
+  /** One lookup, no waiting: the stored status, or null (not "PENDING") when nothing is stored. */
+  async status() {
+    const meta = this._final || (await this._lookup());
+    return meta ? meta.status : null;
+  }
+
+  async _lookup() {
+    const meta = await this.backend.getTaskMeta(this.taskId);
+    if (meta && READY_STATES.has(meta.status)) this._final = meta;
+    return meta;
+  }
+
+  async _waitForReady(timeout, interval) {
+    const failure = this._publishFailure();
+    const wait = typeof this.backend._waitForReady === 'function' ? this._pushWait(timeout, interval) : this._pollWait(timeout, interval);
+    return failure ? Promise.race([wait, failure]) : wait;
+  }
+
+  /** Our backends signal readiness; the meta itself is then read once through getTaskMeta. */
+  async _pushWait(timeout, interval) {
+    for (;;) {
+      const { outcome } = await this.backend._waitForReady(this.taskId, timeout, interval);
+      if (outcome === 'timeout') throw timeoutError(this.taskId);
+      if (outcome === 'cancelled') {
+        const state = this._sendState;
+        throw (state && state.error) || celeryError('ERR_CELERY_DISCONNECTED', `waiting for task ${this.taskId} was cancelled: the client is disconnected`);
+      }
+      const meta = this._final || (await this._lookup());
+      if (meta && READY_STATES.has(meta.status)) return meta;
+    }
+  }
+
+  /** celery-node's polling, for backends that can only be asked: first look after `interval`. */
+  _pollWait(timeout, interval) {
+    return new Promise((resolve, reject) => {
+      let busy = false;
+      const finish = (fn, value) => {
+        clearInterval(poller);
+        clearTimeout(timer);
+        fn(value);
+      };
+      const poller = setInterval(async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          const meta = await this._lookup();
+          if (meta && READY_STATES.has(meta.status)) finish(resolve, meta);
+        } catch (error) {
+          finish(reject, error);
+        } finally {
+          busy = false;
+        }
+      }, interval);
+      const timer = timeout ? setTimeout(() => finish(reject, timeoutError(this.taskId)), timeout) : null;
+    });
+  }
+}
+
+module.exports = { AsyncResult };

@@ -1,0 +1,50 @@
+'use strict';
+// Per-call options (Python's apply_async names, camelCased) → the native SendOptions shape.
+
+const { celeryError } = require('./errors');
+
+function invalid(name, reason) {
+  return celeryError('ERR_CELERY_INVALID_OPTION', `invalid option ${name}: ${reason}`, TypeError);
+}
+
+function number(options, name) {
+  const value = options[name];
+  if (value == null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(name, 'must be a finite number');
+  return value;
+}
+
+function timestamp(value, name) {
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw invalid(name, 'must be a Date or an ISO 8601 string');
+  return ms;
+}
+
+function sendOptions(options) {
+  if (options == null) return undefined;
+  if (typeof options !== 'object') throw invalid('options', 'must be an object');
+  const out = {
+    countdown: number(options, 'countdown'),
+    priority: number(options, 'priority'),
+    timeLimit: number(options, 'timeLimit'),
+    softTimeLimit: number(options, 'softTimeLimit'),
+    retries: number(options, 'retries'),
+    shadow: options.shadow == null ? undefined : String(options.shadow),
+    ignoreResult: options.ignoreResult == null ? undefined : Boolean(options.ignoreResult),
+  };
+  if (out.priority !== undefined && !(Number.isInteger(out.priority) && out.priority >= 0 && out.priority <= 255)) {
+    throw invalid('priority', 'must be an integer from 0 to 255');
+  }
+  if (options.eta != null) out.eta = timestamp(options.eta, 'eta');
+  if (options.expires != null) {
+    if (typeof options.expires === 'number') out.expiresIn = number(options, 'expires');
+    else out.expiresAt = timestamp(options.expires, 'expires');
+  }
+  if (options.headers != null) {
+    if (typeof options.headers !== 'object') throw invalid('headers', 'must be an object');
+    out.headers = JSON.stringify(options.headers);
+  }
+  return out;
+}
+
+module.exports = { sendOptions };

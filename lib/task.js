@@ -1,0 +1,24 @@
+'use strict';
+
+const { celeryError } = require('./errors');
+
+class Task {
+  constructor(client, name) {
+    this.client = client;
+    this.name = name;
+  }
+
+  /** Sends the task; returns its AsyncResult at once (celery-node's checks and defaults). */
+  applyAsync(args, kwargs, options) {
+    if (args && !Array.isArray(args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
+    if (kwargs && typeof kwargs !== 'object') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'kwargs is not object');
+    return this.client.sendTask(this.name, args || [], kwargs || {}, undefined, options);
+  }
+
+  /** `delay(a, b)` ≡ `applyAsync([a, b])`; a trailing object is a positional argument. */
+  delay(...args) {
+    return this.applyAsync(args);
+  }
+}
+
+module.exports = Task;

@@ -1,0 +1,329 @@
+//! The Celery Redis result backend (spec §5.4): `celery-task-meta-<id>` keys whose value is also
+//! PUBLISHed on a channel of the same name.
+//!
+//! Waiting is push-based: one RESP3 connection carries the GETs and the subscriptions of every
+//! waiter of this backend. A waiter subscribes first, then reads the key once (a result stored
+//! before the subscription is not missed), then waits for a ready state on the channel. When
+//! subscribing is impossible it falls back to polling the key.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, PushInfo, PushKind};
+use tokio::sync::{mpsc, oneshot, OnceCell};
+
+use crate::error::{CeleryError, Result};
+use crate::protocol::result_meta::normalize_result_keyprefix;
+use crate::protocol::{task_meta_key, ResultMeta};
+use crate::redis_connection::RedisTarget;
+
+/// Celery's `result_expires` default: one day.
+pub const DEFAULT_RESULT_EXPIRES: Duration = Duration::from_secs(86_400);
+
+pub struct RedisBackend {
+    target: RedisTarget,
+    key_prefix: String,
+    hub: OnceCell<Arc<Hub>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitOutcome {
+    Ready(ResultMeta),
+    TimedOut,
+    Cancelled,
+}
+
+impl RedisBackend {
+    pub fn new(target: RedisTarget, key_prefix: &str) -> Self {
+        Self { target, key_prefix: normalize_result_keyprefix(key_prefix), hub: OnceCell::new(), closed: Default::default() }
+    }
+
+    pub fn key(&self, task_id: &str) -> String {
+        task_meta_key(&self.key_prefix, task_id)
+    }
+
+    async fn hub(&self) -> Result<&Arc<Hub>> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(CeleryError::Disconnected);
+        }
+        self.hub.get_or_try_init(|| Hub::connect(&self.target)).await
+    }
+
+    /// Ends every wait (as cancelled) and refuses further calls. The connection closes when the
+    /// last in-flight call that holds it finishes.
+    pub fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(hub) = self.hub.get() {
+            hub.cancel_all();
+        }
+    }
+
+    pub async fn ready(&self) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(|e| self.unreachable(&e))
+    }
+
+    /// The stored meta as JSON text, or `None` when nothing is stored (PENDING).
+    pub async fn get_task_meta(&self, task_id: &str) -> Result<Option<String>> {
+        let mut connection = self.hub().await?.connection.clone();
+        let value: Option<Vec<u8>> = connection.get(self.key(task_id)).await.map_err(|e| self.unreachable(&e))?;
+        value.map(|bytes| String::from_utf8(bytes).map_err(|e| CeleryError::Decode { what: "result".into(), reason: e.to_string() })).transpose()
+    }
+
+    /// Stores a meta as a Celery worker does: `SETEX` and `PUBLISH` in one transaction.
+    pub async fn store_task_meta(&self, task_id: &str, meta_json: &str, expires: Duration) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        let key = self.key(task_id);
+        redis::pipe()
+            .atomic()
+            .set_ex(&key, meta_json, expires.as_secs().max(1))
+            .ignore()
+            .publish(&key, meta_json)
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| self.unreachable(&e))
+    }
+
+    /// Waits until the task reaches a ready state, `timeout` passes, or [`Self::cancel`] is
+    /// called for it. `poll_interval` is used only when pub/sub is unavailable.
+    pub async fn wait_for_ready(&self, task_id: &str, timeout: Option<Duration>, poll_interval: Duration) -> Result<WaitOutcome> {
+        let hub = self.hub().await?.clone();
+        let key = self.key(task_id);
+        let wait = async {
+            let (waiter_id, notified) = hub.add_waiter(&key);
+            let _guard = WaiterGuard { hub: &hub, key: &key, waiter_id };
+            if hub.subscribe(&key).await.is_err() {
+                return self.poll_until_ready(&key, poll_interval).await;
+            }
+            if let Some(meta) = self.read_ready(&key).await? {
+                hub.notify(&key, &meta);
+                return Ok(WaitOutcome::Ready(meta));
+            }
+            Ok(notified.await.map(WaitOutcome::Ready).unwrap_or(WaitOutcome::Cancelled))
+        };
+        match timeout {
+            Some(limit) => tokio::time::timeout(limit, wait).await.unwrap_or(Ok(WaitOutcome::TimedOut)),
+            None => wait.await,
+        }
+    }
+
+    /// Ends every wait for this task with [`WaitOutcome::Cancelled`].
+    pub fn cancel(&self, task_id: &str) {
+        if let Some(hub) = self.hub.get() {
+            hub.cancel(&self.key(task_id));
+        }
+    }
+
+    async fn read_ready(&self, key: &str) -> Result<Option<ResultMeta>> {
+        let mut connection = self.hub().await?.connection.clone();
+        let value: Option<Vec<u8>> = connection.get(key).await.map_err(|e| self.unreachable(&e))?;
+        Ok(value.and_then(|bytes| ResultMeta::parse(&bytes).ok()).filter(ResultMeta::is_ready))
+    }
+
+    async fn poll_until_ready(&self, key: &str, interval: Duration) -> Result<WaitOutcome> {
+        loop {
+            if let Some(meta) = self.read_ready(key).await? {
+                return Ok(WaitOutcome::Ready(meta));
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    fn unreachable(&self, error: &redis::RedisError) -> CeleryError {
+        CeleryError::BackendUnreachable { url: self.target.display_url.clone(), reason: error.to_string() }
+    }
+}
+
+struct WaiterGuard<'a> {
+    hub: &'a Hub,
+    key: &'a str,
+    waiter_id: u64,
+}
+
+impl Drop for WaiterGuard<'_> {
+    fn drop(&mut self) {
+        self.hub.remove_waiter(self.key, self.waiter_id);
+    }
+}
+
+/// The one subscriber connection of a backend and everyone waiting on it.
+struct Hub {
+    connection: ConnectionManager,
+    state: Mutex<HubState>,
+    /// Keys whose subscription may need to change; the reconciler task acts on them in order.
+    changes: mpsc::UnboundedSender<String>,
+}
+
+#[derive(Default)]
+struct HubState {
+    next_waiter_id: u64,
+    waiters: HashMap<String, Vec<(u64, oneshot::Sender<ResultMeta>)>>,
+    /// Subscribe requests waiting for the reconciler, per key.
+    pending_subscribes: HashMap<String, Vec<oneshot::Sender<bool>>>,
+}
+
+impl Hub {
+    async fn connect(target: &RedisTarget) -> Result<Arc<Hub>> {
+        let (push_tx, push_rx) = mpsc::unbounded_channel();
+        let connection = target.connect(Some(push_tx)).await.map_err(|e| CeleryError::BackendUnreachable {
+            url: target.display_url.clone(),
+            reason: e.to_string(),
+        })?;
+        let (changes, changes_rx) = mpsc::unbounded_channel();
+        let hub = Arc::new(Hub { connection, state: Mutex::default(), changes });
+        tokio::spawn(Hub::dispatch_pushes(Arc::downgrade(&hub), push_rx));
+        tokio::spawn(Hub::reconcile_subscriptions(Arc::downgrade(&hub), changes_rx));
+        Ok(hub)
+    }
+
+    fn add_waiter(&self, key: &str) -> (u64, oneshot::Receiver<ResultMeta>) {
+        let (tx, rx) = oneshot::channel();
+        let mut state = self.state.lock().unwrap();
+        state.next_waiter_id += 1;
+        let id = state.next_waiter_id;
+        state.waiters.entry(key.to_string()).or_default().push((id, tx));
+        (id, rx)
+    }
+
+    fn remove_waiter(&self, key: &str, waiter_id: u64) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(waiters) = state.waiters.get_mut(key) {
+            waiters.retain(|(id, _)| *id != waiter_id);
+            if waiters.is_empty() {
+                state.waiters.remove(key);
+                let _ = self.changes.send(key.to_string());
+            }
+        }
+    }
+
+    /// Resolves when the channel is subscribed (true) or cannot be (false → poll instead).
+    async fn subscribe(&self, key: &str) -> std::result::Result<(), ()> {
+        let (tx, rx) = oneshot::channel();
+        self.state.lock().unwrap().pending_subscribes.entry(key.to_string()).or_default().push(tx);
+        let _ = self.changes.send(key.to_string());
+        match rx.await {
+            Ok(true) => Ok(()),
+            _ => Err(()),
+        }
+    }
+
+    fn notify(&self, key: &str, meta: &ResultMeta) {
+        let waiters = self.state.lock().unwrap().waiters.remove(key);
+        if let Some(waiters) = waiters {
+            for (_, tx) in waiters {
+                let _ = tx.send(meta.clone());
+            }
+            let _ = self.changes.send(key.to_string());
+        }
+    }
+
+    fn cancel_all(&self) {
+        let keys: Vec<String> = self.state.lock().unwrap().waiters.drain().map(|(key, _)| key).collect();
+        for key in keys {
+            let _ = self.changes.send(key);
+        }
+    }
+
+    fn cancel(&self, key: &str) {
+        if self.state.lock().unwrap().waiters.remove(key).is_some() {
+            let _ = self.changes.send(key.to_string());
+        }
+    }
+
+    /// Makes the set of subscribed channels follow the set of keys somebody waits for. Changes
+    /// are applied in batches (one SUBSCRIBE / UNSUBSCRIBE for all), in order.
+    async fn reconcile_subscriptions(hub: std::sync::Weak<Hub>, mut changes: mpsc::UnboundedReceiver<String>) {
+        let mut subscribed: HashSet<String> = HashSet::new();
+        while let Some(first) = changes.recv().await {
+            let Some(hub) = hub.upgrade() else { return };
+            let mut keys = HashSet::from([first]);
+            while let Ok(key) = changes.try_recv() {
+                keys.insert(key);
+            }
+            let (to_subscribe, to_unsubscribe): (Vec<String>, Vec<String>) = {
+                let state = hub.state.lock().unwrap();
+                let wanted = |k: &String| state.waiters.contains_key(k);
+                (
+                    keys.iter().filter(|k| wanted(k) && !subscribed.contains(*k)).cloned().collect(),
+                    keys.iter().filter(|k| !wanted(k) && subscribed.contains(*k)).cloned().collect(),
+                )
+            };
+            let mut connection = hub.connection.clone();
+            let mut subscribe_ok = true;
+            if !to_subscribe.is_empty() {
+                subscribe_ok = connection.subscribe(&to_subscribe).await.is_ok();
+                if subscribe_ok {
+                    subscribed.extend(to_subscribe.iter().cloned());
+                }
+            }
+            if !to_unsubscribe.is_empty() && connection.unsubscribe(&to_unsubscribe).await.is_ok() {
+                for key in &to_unsubscribe {
+                    subscribed.remove(key);
+                }
+            }
+            let mut state = hub.state.lock().unwrap();
+            for key in &keys {
+                for tx in state.pending_subscribes.remove(key).unwrap_or_default() {
+                    let _ = tx.send(subscribe_ok && subscribed.contains(key));
+                }
+            }
+        }
+    }
+
+    /// Reads pushed messages: a ready state settles the key's waiters. After a disconnection the
+    /// manager resubscribes by itself; every key still waited for is read again, since its result
+    /// may have been published while nobody listened.
+    async fn dispatch_pushes(hub: std::sync::Weak<Hub>, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
+        while let Some(push) = pushes.recv().await {
+            let Some(hub) = hub.upgrade() else { return };
+            match push.kind {
+                PushKind::Message => {
+                    let (Some(channel), Some(payload)) = (push.data.first(), push.data.get(1)) else { continue };
+                    let (Ok(channel), Ok(payload)) = (redis::from_redis_value_ref::<String>(channel), redis::from_redis_value_ref::<Vec<u8>>(payload)) else {
+                        continue;
+                    };
+                    if let Ok(meta) = ResultMeta::parse(&payload) {
+                        if meta.is_ready() {
+                            hub.notify(&channel, &meta);
+                        }
+                    }
+                }
+                PushKind::Disconnection => {
+                    tokio::spawn(Hub::reread_waited_keys(hub.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn reread_waited_keys(hub: Arc<Hub>) {
+        let started = SystemTime::now();
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let keys: Vec<String> = hub.state.lock().unwrap().waiters.keys().cloned().collect();
+            if keys.is_empty() {
+                return;
+            }
+            let mut connection = hub.connection.clone();
+            match connection.mget::<_, Vec<Option<Vec<u8>>>>(&keys).await {
+                Ok(values) => {
+                    for (key, value) in keys.iter().zip(values) {
+                        if let Some(meta) = value.and_then(|bytes| ResultMeta::parse(&bytes).ok()).filter(ResultMeta::is_ready) {
+                            hub.notify(key, &meta);
+                        }
+                    }
+                    return;
+                }
+                Err(_) if started.elapsed().unwrap_or_default() < Duration::from_secs(300) => {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+                Err(_) => return,
+            }
+        }
+    }
+}

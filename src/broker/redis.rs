@@ -1,0 +1,189 @@
+//! The kombu Redis transport, publishing side (spec §3.2–§3.4): binding-table entries once per
+//! queue, then `LPUSH` of the envelope onto the queue's priority sub-list. One writer task owns the
+//! connection and pipelines everything queued since its last write.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use redis::aio::ConnectionManager;
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{Broker, OutcomeSender, Publication, PublishOutcome};
+use crate::error::{CeleryError, Result};
+use crate::protocol::{encode_envelope, RedisKeyLayout};
+use crate::redis_connection::RedisTarget;
+
+/// Most messages written in one pipeline; bounds memory and the size of one reply.
+const MAX_BATCH: usize = 1024;
+
+enum Command {
+    Publish(Publication),
+    /// Answered once everything queued before it has been written (or has failed).
+    Flush(oneshot::Sender<()>),
+}
+
+pub struct RedisBroker {
+    target: RedisTarget,
+    layout: RedisKeyLayout,
+    outcomes: OutcomeSender,
+    /// Started on first use: no connection opens before then.
+    writer: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RedisBroker {
+    pub fn new(target: RedisTarget, layout: RedisKeyLayout, outcomes: OutcomeSender) -> Self {
+        Self { target, layout, outcomes, writer: Mutex::new(None), closed: Arc::default() }
+    }
+
+    fn writer(&self) -> Option<mpsc::UnboundedSender<Command>> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let mut writer = self.writer.lock().unwrap();
+        if writer.is_none() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let task = Writer {
+                target: self.target.clone(),
+                layout: self.layout.clone(),
+                outcomes: self.outcomes.clone(),
+                connection: None,
+                declared: HashSet::new(),
+            };
+            tokio::spawn(task.run(rx));
+            *writer = Some(tx);
+        }
+        writer.clone()
+    }
+}
+
+impl Broker for RedisBroker {
+    fn publish(&self, publication: Publication) {
+        let seq = publication.seq;
+        let sent = self.writer().map(|w| w.send(Command::Publish(publication)).is_ok()).unwrap_or(false);
+        if !sent {
+            let _ = self.outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(CeleryError::Disconnected) });
+        }
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<()>> {
+        async move {
+            let mut connection = self.target.connect(None).await.map_err(|e| unreachable(&self.target, &e))?;
+            redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(|e| unreachable(&self.target, &e))
+        }
+        .boxed()
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        async move {
+            let writer = self.writer.lock().unwrap().take();
+            self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            if let Some(writer) = writer {
+                let (done, flushed) = oneshot::channel();
+                if writer.send(Command::Flush(done)).is_ok() {
+                    let _ = flushed.await;
+                }
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+fn unreachable(target: &RedisTarget, error: &redis::RedisError) -> CeleryError {
+    CeleryError::BrokerUnreachable { url: target.display_url.clone(), reason: error.to_string() }
+}
+
+struct Writer {
+    target: RedisTarget,
+    layout: RedisKeyLayout,
+    outcomes: OutcomeSender,
+    connection: Option<ConnectionManager>,
+    /// Queues whose binding entries this connection already wrote.
+    declared: HashSet<String>,
+}
+
+impl Writer {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut flushes = Vec::new();
+        while let Some(first) = commands.recv().await {
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Publish(publication) => batch.push(publication),
+                    Command::Flush(done) => flushes.push(done),
+                }
+                if batch.len() < MAX_BATCH {
+                    next = commands.try_recv().ok();
+                }
+            }
+            if !batch.is_empty() {
+                let result = self.write(&batch).await;
+                let seqs = batch.drain(..).map(|p| p.seq).collect();
+                let _ = self.outcomes.send(PublishOutcome { seqs, error: result.err() });
+            }
+            for done in flushes.drain(..) {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    /// Writes one batch, retrying through reconnects for up to the connect timeout, so that a
+    /// Redis restart while sending loses nothing. A retry after a lost reply may push a message
+    /// twice: delivery is at least once.
+    async fn write(&mut self, batch: &[Publication]) -> Result<()> {
+        let deadline = Instant::now() + self.target.connect_timeout();
+        let mut delay = Duration::from_millis(50);
+        loop {
+            let error = match self.try_write(batch).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            let retryable = error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() || error.is_timeout();
+            if !retryable || Instant::now() + delay > deadline {
+                self.connection = None;
+                return Err(unreachable(&self.target, &error));
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    async fn try_write(&mut self, batch: &[Publication]) -> redis::RedisResult<()> {
+        if self.connection.is_none() {
+            self.connection = Some(self.target.connect(None).await?);
+            // A fresh connection may be a restarted server that lost the binding table.
+            self.declared.clear();
+        }
+        let mut pipe = redis::pipe();
+        let mut new_queues = Vec::new();
+        for publication in batch {
+            let queue = publication.queue.as_str();
+            if !self.declared.contains(queue) && !new_queues.contains(&queue) {
+                let (binding_key, member) = self.layout.binding(queue);
+                pipe.sadd(binding_key, &member).ignore();
+                pipe.sadd(self.layout.permanent_binding_key(queue), &member).ignore();
+                new_queues.push(queue);
+            }
+            let key = self.layout.queue_key(queue, publication.message.properties.priority);
+            let envelope = encode_envelope(&publication.message, "", queue, &Uuid::new_v4().to_string());
+            pipe.lpush(key, envelope).ignore();
+        }
+        let connection = self.connection.as_mut().expect("connected above");
+        match pipe.query_async::<()>(connection).await {
+            Ok(()) => {
+                self.declared.extend(new_queues.into_iter().map(String::from));
+                Ok(())
+            }
+            Err(error) => {
+                self.connection = None;
+                Err(error)
+            }
+        }
+    }
+}

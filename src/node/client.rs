@@ -1,0 +1,171 @@
+//! `ClientWrapper`: the publishing half of a client. `publish` is synchronous and only queues;
+//! outcomes come back in batches through `nextCompletions`, one Promise per written batch.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::within_runtime_if_available;
+use napi_derive::napi;
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, Mutex};
+
+use napi::Result;
+
+use super::errors::to_js_error;
+use crate::broker::redis::RedisBroker;
+use crate::broker::{Broker, PublishOutcome};
+use crate::client::Client;
+use crate::error::CeleryError;
+use crate::protocol::time::from_unix_seconds;
+use crate::protocol::{Expiry, ProtocolVersion, RedisKeyLayout, TaskOptions, TaskRequest};
+use crate::redis_connection::{RedisOptions, RedisTarget};
+
+/// Per-call options, already normalised by the JS facade (times as numbers).
+#[napi(object)]
+#[derive(Default)]
+pub struct SendOptions {
+    pub countdown: Option<f64>,
+    /// Milliseconds since the Unix epoch.
+    pub eta: Option<f64>,
+    /// Seconds from now.
+    pub expires_in: Option<f64>,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: Option<f64>,
+    pub priority: Option<u32>,
+    pub time_limit: Option<f64>,
+    pub soft_time_limit: Option<f64>,
+    pub shadow: Option<String>,
+    pub ignore_result: Option<bool>,
+    pub retries: Option<u32>,
+    /// Extra message headers as JSON object text.
+    pub headers: Option<String>,
+}
+
+#[napi(object)]
+pub struct PublishCompletion {
+    pub seqs: Vec<i64>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[napi]
+pub struct ClientWrapper {
+    client: Client,
+    outcomes: Arc<Mutex<mpsc::UnboundedReceiver<PublishOutcome>>>,
+}
+
+#[napi]
+impl ClientWrapper {
+    /// Validates the URL and options; connects only on first use.
+    #[napi(constructor)]
+    pub fn new(broker_url: String, options_json: Option<String>) -> Result<Self> {
+        let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
+        let target = RedisTarget::parse(&broker_url, &options).map_err(to_js_error)?;
+        let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
+        let broker: Arc<dyn Broker> = Arc::new(RedisBroker::new(target, RedisKeyLayout::default(), outcome_tx));
+        Ok(Self { client: Client::new(broker), outcomes: Arc::new(Mutex::new(outcome_rx)) })
+    }
+
+    #[napi(getter)]
+    pub fn origin(&self) -> String {
+        self.client.producer().origin.clone()
+    }
+
+    #[napi(getter)]
+    pub fn reply_to(&self) -> String {
+        self.client.producer().reply_to.clone()
+    }
+
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish(
+        &self,
+        seq: i64,
+        task_name: String,
+        task_id: String,
+        args_json: String,
+        kwargs_json: Option<String>,
+        queue: String,
+        protocol: u32,
+        options: Option<SendOptions>,
+    ) -> Result<()> {
+        let version = ProtocolVersion::from_number(protocol).ok_or_else(|| {
+            to_js_error(CeleryError::InvalidOption { name: "TASK_PROTOCOL".into(), reason: format!("must be 1 or 2, got {protocol}") })
+        })?;
+        let options = task_options(options.unwrap_or_default())?;
+        let request = TaskRequest {
+            name: &task_name,
+            id: &task_id,
+            args_json: &args_json,
+            kwargs_json: kwargs_json.as_deref(),
+            options: &options,
+        };
+        within_runtime_if_available(|| self.client.send_task(seq as u64, &request, &queue, version));
+        Ok(())
+    }
+
+    /// Resolves with the outcomes of every batch written since the last call (at least one).
+    #[napi]
+    pub async fn next_completions(&self) -> Result<Vec<PublishCompletion>> {
+        let mut outcomes = self.outcomes.lock().await;
+        let Some(first) = outcomes.recv().await else { return Ok(Vec::new()) };
+        let mut batch = vec![first];
+        while let Ok(more) = outcomes.try_recv() {
+            batch.push(more);
+        }
+        Ok(batch
+            .into_iter()
+            .map(|outcome| PublishCompletion {
+                seqs: outcome.seqs.into_iter().map(|s| s as i64).collect(),
+                code: outcome.error.as_ref().map(|e| e.code().to_string()),
+                message: outcome.error.map(|e| e.to_string()),
+            })
+            .collect())
+    }
+
+    #[napi]
+    pub async fn ready(&self) -> Result<()> {
+        self.client.broker().ready().await.map_err(to_js_error)
+    }
+
+    /// Flushes queued messages, then closes the connection.
+    #[napi]
+    pub async fn close(&self) -> Result<()> {
+        self.client.broker().close().await.map_err(to_js_error)
+    }
+}
+
+pub(super) fn parse_options<T: serde::de::DeserializeOwned + Default>(json: Option<&str>, name: &str) -> Result<T> {
+    match json {
+        None => Ok(T::default()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| to_js_error(CeleryError::InvalidOption { name: name.into(), reason: e.to_string() })),
+    }
+}
+
+fn task_options(input: SendOptions) -> Result<TaskOptions> {
+    let headers: Map<String, Value> = parse_options(input.headers.as_deref(), "headers")?;
+    let priority = input
+        .priority
+        .map(|p| {
+            u8::try_from(p).ok().ok_or_else(|| {
+                to_js_error(CeleryError::InvalidOption { name: "priority".into(), reason: format!("{p} is out of range") })
+            })
+        })
+        .transpose()?;
+    let mut options = TaskOptions::default();
+    options.countdown = input.countdown;
+    options.eta = input.eta.map(|ms| from_unix_seconds(ms / 1000.0));
+    options.expires = input
+        .expires_at
+        .map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0)))
+        .or(input.expires_in.map(Expiry::In));
+    options.priority = priority;
+    options.time_limit = input.time_limit;
+    options.soft_time_limit = input.soft_time_limit;
+    options.shadow = input.shadow;
+    options.ignore_result = input.ignore_result;
+    options.retries = input.retries.unwrap_or(0);
+    options.headers = headers;
+    Ok(options)
+}
+
