@@ -198,9 +198,10 @@ mod tests {
     #[test]
     fn defaults_like_ioredis_and_options_win_over_the_url() {
         let options = RedisOptions { db: Some(5), password: Some("opt".into()), ..Default::default() };
-        let target = RedisTarget::parse("redis://:url@/1", &options).unwrap();
+        let target = RedisTarget::parse("redis://", &options).unwrap();
         assert_eq!(target.info.addr(), &ConnectionAddr::Tcp("localhost".into(), 6379));
         assert_eq!(target.db(), 5);
+        let target = RedisTarget::parse("redis://:url@h/1", &options).unwrap();
         assert_eq!(target.info.redis_settings().password(), Some("opt"));
     }
 
