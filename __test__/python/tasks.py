@@ -190,6 +190,14 @@ def wait_for_key(self, key, value=None, timeout=60):
     return value
 
 
+@app.task(name="tasks.progress_then_wait", bind=True)
+def progress_then_wait(self, key, steps=2):
+    """Report `steps` PROGRESS states, then hold until redis key `key` exists."""
+    for i in range(steps):
+        self.update_state(state="PROGRESS", meta={"current": i + 1, "total": steps})
+    return wait_for_key.run(key, "done")
+
+
 # Keys of task.request that are bookkeeping of Celery itself, not message data.
 _LOCAL_REQUEST_KEYS = {RAW_KEY, "_children", "_protected", "called_directly", "is_eager"}
 
