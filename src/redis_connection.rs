@@ -69,7 +69,11 @@ impl RedisTarget {
                 };
                 let port = parsed.port().unwrap_or(6379);
                 let db = parsed.path().trim_start_matches('/');
-                let db = if db.is_empty() { None } else { Some(db.parse::<i64>().map_err(|_| invalid("the path must be a database number"))?) };
+                let db = if db.is_empty() {
+                    None
+                } else {
+                    Some(db.parse::<i64>().map_err(|_| invalid("the path must be a database number"))?)
+                };
                 if parsed.scheme() == "rediss" {
                     (tls_addr(host, port, options, &query_value), db)
                 } else {
@@ -78,13 +82,16 @@ impl RedisTarget {
             }
             "redis+socket" | "socket" | "unix" | "redis+unix" => {
                 let db = query_value("virtual_host").or_else(|| query_value("db"));
-                let db = db.map(|d| d.parse::<i64>().map_err(|_| invalid("virtual_host must be a database number"))).transpose()?;
+                let db = db
+                    .map(|d| d.parse::<i64>().map_err(|_| invalid("virtual_host must be a database number")))
+                    .transpose()?;
                 (ConnectionAddr::Unix(parsed.path().into()), db)
             }
             other => return Err(CeleryError::UnsupportedScheme(other.to_string())),
         };
 
-        let mut redis_settings = addr.clone().into_connection_info().map_err(|e| invalid(&e.to_string()))?.redis_settings().clone();
+        let mut redis_settings =
+            addr.clone().into_connection_info().map_err(|e| invalid(&e.to_string()))?.redis_settings().clone();
         let url_password = parsed.password().map(|p| percent_decode(p));
         let url_username = Some(parsed.username()).filter(|u| !u.is_empty()).map(percent_decode);
         if let Some(password) = options.password.clone().or(url_password) {
@@ -121,9 +128,14 @@ impl RedisTarget {
 
     /// A reconnecting connection. It fails fast (within the connect timeout) when the server
     /// cannot be reached at all; later drops are repaired by the manager on the next command.
-    pub async fn connect(&self, push_sender: Option<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>) -> redis::RedisResult<ConnectionManager> {
+    pub async fn connect(
+        &self,
+        push_sender: Option<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>,
+    ) -> redis::RedisResult<ConnectionManager> {
         let resp = if push_sender.is_some() { Resp::RESP3 } else { Resp::RESP2 };
-        let client = self.client(resp).map_err(|e| redis::RedisError::from((redis::ErrorKind::Client, "invalid configuration", e.to_string())))?;
+        let client = self
+            .client(resp)
+            .map_err(|e| redis::RedisError::from((redis::ErrorKind::Client, "invalid configuration", e.to_string())))?;
         let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
             .set_number_of_retries(2)
@@ -135,7 +147,12 @@ impl RedisTarget {
     }
 }
 
-fn tls_addr(host: String, port: u16, options: &RedisOptions, query_value: &dyn Fn(&str) -> Option<String>) -> ConnectionAddr {
+fn tls_addr(
+    host: String,
+    port: u16,
+    options: &RedisOptions,
+    query_value: &dyn Fn(&str) -> Option<String>,
+) -> ConnectionAddr {
     let tls = options.tls.clone().unwrap_or_default();
     // kombu: `ssl_cert_reqs=none` (or no option at all) means no verification (spec §8).
     let cert_reqs = query_value("ssl_cert_reqs").map(|v| v.to_ascii_lowercase());
@@ -150,7 +167,10 @@ fn tls_addr(host: String, port: u16, options: &RedisOptions, query_value: &dyn F
     addr
 }
 
-fn read_certificates(options: &RedisOptions, query_value: &dyn Fn(&str) -> Option<String>) -> Result<Option<TlsCertificates>> {
+fn read_certificates(
+    options: &RedisOptions,
+    query_value: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<TlsCertificates>> {
     let tls = options.tls.clone().unwrap_or_default();
     let read_file = |key: &str| -> Result<Option<String>> {
         query_value(key)
@@ -167,9 +187,16 @@ fn read_certificates(options: &RedisOptions, query_value: &dyn Fn(&str) -> Optio
         return Ok(None);
     }
     let client_tls = match (cert, key) {
-        (Some(cert), Some(key)) => Some(redis::ClientTlsConfig { client_cert: cert.into_bytes(), client_key: key.into_bytes() }),
+        (Some(cert), Some(key)) => {
+            Some(redis::ClientTlsConfig { client_cert: cert.into_bytes(), client_key: key.into_bytes() })
+        }
         (None, None) => None,
-        _ => return Err(CeleryError::InvalidOption { name: "tls".into(), reason: "cert and key must be given together".into() }),
+        _ => {
+            return Err(CeleryError::InvalidOption {
+                name: "tls".into(),
+                reason: "cert and key must be given together".into(),
+            })
+        }
     };
     Ok(Some(TlsCertificates { client_tls, root_cert: ca.map(String::into_bytes) }))
 }
@@ -207,7 +234,8 @@ mod tests {
 
     #[test]
     fn unix_sockets_take_the_db_from_virtual_host() {
-        let target = RedisTarget::parse("redis+socket:///tmp/redis.sock?virtual_host=2", &RedisOptions::default()).unwrap();
+        let target =
+            RedisTarget::parse("redis+socket:///tmp/redis.sock?virtual_host=2", &RedisOptions::default()).unwrap();
         assert_eq!(target.info.addr(), &ConnectionAddr::Unix("/tmp/redis.sock".into()));
         assert_eq!(target.db(), 2);
     }

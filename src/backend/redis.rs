@@ -12,7 +12,9 @@ use std::time::{Duration, SystemTime};
 
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, PushInfo, PushKind};
-use tokio::sync::{mpsc, oneshot, OnceCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CeleryError, Result};
 use crate::protocol::result_meta::normalize_result_keyprefix;
@@ -25,8 +27,11 @@ pub const DEFAULT_RESULT_EXPIRES: Duration = Duration::from_secs(86_400);
 pub struct RedisBackend {
     target: RedisTarget,
     key_prefix: String,
-    hub: OnceCell<Arc<Hub>>,
-    closed: std::sync::atomic::AtomicBool,
+    /// Opened on first use; `close` drops it, which closes the connection once the calls in
+    /// flight that still hold it finish.
+    hub: Mutex<Option<Arc<Hub>>>,
+    connecting: tokio::sync::Mutex<()>,
+    closed: AtomicBool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,25 +43,42 @@ pub enum WaitOutcome {
 
 impl RedisBackend {
     pub fn new(target: RedisTarget, key_prefix: &str) -> Self {
-        Self { target, key_prefix: normalize_result_keyprefix(key_prefix), hub: OnceCell::new(), closed: Default::default() }
+        Self {
+            target,
+            key_prefix: normalize_result_keyprefix(key_prefix),
+            hub: Mutex::default(),
+            connecting: Default::default(),
+            closed: AtomicBool::default(),
+        }
     }
 
     pub fn key(&self, task_id: &str) -> String {
         task_meta_key(&self.key_prefix, task_id)
     }
 
-    async fn hub(&self) -> Result<&Arc<Hub>> {
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(CeleryError::Disconnected);
+    async fn hub(&self) -> Result<Arc<Hub>> {
+        let current = || -> Result<Option<Arc<Hub>>> {
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(CeleryError::Disconnected);
+            }
+            Ok(self.hub.lock().unwrap().clone())
+        };
+        if let Some(hub) = current()? {
+            return Ok(hub);
         }
-        self.hub.get_or_try_init(|| Hub::connect(&self.target)).await
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some(hub) = current()? {
+            return Ok(hub);
+        }
+        let hub = Hub::connect(&self.target).await?;
+        *self.hub.lock().unwrap() = Some(hub.clone());
+        Ok(hub)
     }
 
-    /// Ends every wait (as cancelled) and refuses further calls. The connection closes when the
-    /// last in-flight call that holds it finishes.
+    /// Ends every wait (as cancelled), refuses further calls and lets the connection close.
     pub fn close(&self) {
-        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Some(hub) = self.hub.get() {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Some(hub) = self.hub.lock().unwrap().take() {
             hub.cancel_all();
         }
     }
@@ -70,7 +92,12 @@ impl RedisBackend {
     pub async fn get_task_meta(&self, task_id: &str) -> Result<Option<String>> {
         let mut connection = self.hub().await?.connection.clone();
         let value: Option<Vec<u8>> = connection.get(self.key(task_id)).await.map_err(|e| self.unreachable(&e))?;
-        value.map(|bytes| String::from_utf8(bytes).map_err(|e| CeleryError::Decode { what: "result".into(), reason: e.to_string() })).transpose()
+        value
+            .map(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|e| CeleryError::Decode { what: "result".into(), reason: e.to_string() })
+            })
+            .transpose()
     }
 
     /// Stores a meta as a Celery worker does: `SETEX` and `PUBLISH` in one transaction.
@@ -90,8 +117,13 @@ impl RedisBackend {
 
     /// Waits until the task reaches a ready state, `timeout` passes, or [`Self::cancel`] is
     /// called for it. `poll_interval` is used only when pub/sub is unavailable.
-    pub async fn wait_for_ready(&self, task_id: &str, timeout: Option<Duration>, poll_interval: Duration) -> Result<WaitOutcome> {
-        let hub = self.hub().await?.clone();
+    pub async fn wait_for_ready(
+        &self,
+        task_id: &str,
+        timeout: Option<Duration>,
+        poll_interval: Duration,
+    ) -> Result<WaitOutcome> {
+        let hub = self.hub().await?;
         let key = self.key(task_id);
         let wait = async {
             let (waiter_id, notified) = hub.add_waiter(&key);
@@ -113,7 +145,7 @@ impl RedisBackend {
 
     /// Ends every wait for this task with [`WaitOutcome::Cancelled`].
     pub fn cancel(&self, task_id: &str) {
-        if let Some(hub) = self.hub.get() {
+        if let Some(hub) = self.hub.lock().unwrap().as_ref() {
             hub.cancel(&self.key(task_id));
         }
     }
@@ -169,10 +201,10 @@ struct HubState {
 impl Hub {
     async fn connect(target: &RedisTarget) -> Result<Arc<Hub>> {
         let (push_tx, push_rx) = mpsc::unbounded_channel();
-        let connection = target.connect(Some(push_tx)).await.map_err(|e| CeleryError::BackendUnreachable {
-            url: target.display_url.clone(),
-            reason: e.to_string(),
-        })?;
+        let connection = target
+            .connect(Some(push_tx))
+            .await
+            .map_err(|e| CeleryError::BackendUnreachable { url: target.display_url.clone(), reason: e.to_string() })?;
         let (changes, changes_rx) = mpsc::unbounded_channel();
         let hub = Arc::new(Hub { connection, state: Mutex::default(), changes });
         tokio::spawn(Hub::dispatch_pushes(Arc::downgrade(&hub), push_rx));
@@ -283,7 +315,10 @@ impl Hub {
             match push.kind {
                 PushKind::Message => {
                     let (Some(channel), Some(payload)) = (push.data.first(), push.data.get(1)) else { continue };
-                    let (Ok(channel), Ok(payload)) = (redis::from_redis_value_ref::<String>(channel), redis::from_redis_value_ref::<Vec<u8>>(payload)) else {
+                    let (Ok(channel), Ok(payload)) = (
+                        redis::from_redis_value_ref::<String>(channel),
+                        redis::from_redis_value_ref::<Vec<u8>>(payload),
+                    ) else {
                         continue;
                     };
                     if let Ok(meta) = ResultMeta::parse(&payload) {
@@ -312,7 +347,9 @@ impl Hub {
             match connection.mget::<_, Vec<Option<Vec<u8>>>>(&keys).await {
                 Ok(values) => {
                     for (key, value) in keys.iter().zip(values) {
-                        if let Some(meta) = value.and_then(|bytes| ResultMeta::parse(&bytes).ok()).filter(ResultMeta::is_ready) {
+                        if let Some(meta) =
+                            value.and_then(|bytes| ResultMeta::parse(&bytes).ok()).filter(ResultMeta::is_ready)
+                        {
                             hub.notify(key, &meta);
                         }
                     }

@@ -144,7 +144,10 @@ impl Writer {
                 Ok(()) => return Ok(()),
                 Err(error) => error,
             };
-            let retryable = error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() || error.is_timeout();
+            let retryable = error.is_io_error()
+                || error.is_connection_dropped()
+                || error.is_connection_refusal()
+                || error.is_timeout();
             if !retryable || Instant::now() + delay > deadline {
                 self.connection = None;
                 return Err(unreachable(&self.target, &error));

@@ -44,14 +44,24 @@ impl RedisBackendWrapper {
     }
 
     #[napi]
-    pub async fn store_task_meta(&self, task_id: String, meta_json: String, expires_seconds: Option<f64>) -> Result<()> {
+    pub async fn store_task_meta(
+        &self,
+        task_id: String,
+        meta_json: String,
+        expires_seconds: Option<f64>,
+    ) -> Result<()> {
         let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
         self.backend.store_task_meta(&task_id, &meta_json, expires).await.map_err(to_js_error)
     }
 
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.
     #[napi]
-    pub async fn wait_for_ready(&self, task_id: String, timeout_ms: Option<f64>, poll_interval_ms: Option<f64>) -> Result<WaitResult> {
+    pub async fn wait_for_ready(
+        &self,
+        task_id: String,
+        timeout_ms: Option<f64>,
+        poll_interval_ms: Option<f64>,
+    ) -> Result<WaitResult> {
         let timeout = timeout_ms.filter(|ms| *ms > 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0));
         let interval = Duration::from_secs_f64(poll_interval_ms.unwrap_or(500.0).max(1.0) / 1000.0);
         let outcome = self.backend.wait_for_ready(&task_id, timeout, interval).await.map_err(to_js_error)?;

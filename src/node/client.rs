@@ -89,7 +89,10 @@ impl ClientWrapper {
         options: Option<SendOptions>,
     ) -> Result<()> {
         let version = ProtocolVersion::from_number(protocol).ok_or_else(|| {
-            to_js_error(CeleryError::InvalidOption { name: "TASK_PROTOCOL".into(), reason: format!("must be 1 or 2, got {protocol}") })
+            to_js_error(CeleryError::InvalidOption {
+                name: "TASK_PROTOCOL".into(),
+                reason: format!("must be 1 or 2, got {protocol}"),
+            })
         })?;
         let options = task_options(options.unwrap_or_default())?;
         let request = TaskRequest {
@@ -148,17 +151,18 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
         .priority
         .map(|p| {
             u8::try_from(p).ok().ok_or_else(|| {
-                to_js_error(CeleryError::InvalidOption { name: "priority".into(), reason: format!("{p} is out of range") })
+                to_js_error(CeleryError::InvalidOption {
+                    name: "priority".into(),
+                    reason: format!("{p} is out of range"),
+                })
             })
         })
         .transpose()?;
     let mut options = TaskOptions::default();
     options.countdown = input.countdown;
     options.eta = input.eta.map(|ms| from_unix_seconds(ms / 1000.0));
-    options.expires = input
-        .expires_at
-        .map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0)))
-        .or(input.expires_in.map(Expiry::In));
+    options.expires =
+        input.expires_at.map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0))).or(input.expires_in.map(Expiry::In));
     options.priority = priority;
     options.time_limit = input.time_limit;
     options.soft_time_limit = input.soft_time_limit;
@@ -168,4 +172,3 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
     options.headers = headers;
     Ok(options)
 }
-

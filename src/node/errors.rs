@@ -7,4 +7,3 @@ use crate::error::CeleryError;
 pub fn to_js_error(error: CeleryError) -> napi::Error {
     napi::Error::from_reason(format!("[{}] {}", error.code(), error))
 }
-
