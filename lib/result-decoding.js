@@ -1,4 +1,6 @@
 'use strict';
+
+const { celeryError } = require('./errors');
 // Result metas as JS values. kombu ≥ 5.3 wraps non-JSON Python types as
 // {"__type__": ..., "__value__": ...} (spec §7.1); those become JS values here.
 
@@ -22,7 +24,11 @@ function reviveKombuType(_key, value) {
 /** Parses a stored meta; `null` stays `null` (nothing stored: PENDING). */
 function parseMeta(text) {
   if (text == null) return null;
-  return text.includes('"__type__"') ? JSON.parse(text, reviveKombuType) : JSON.parse(text);
+  try {
+    return text.includes('"__type__"') ? JSON.parse(text, reviveKombuType) : JSON.parse(text);
+  } catch (error) {
+    throw celeryError('ERR_CELERY_DECODE', `cannot decode a stored result: ${error.message}`);
+  }
 }
 
 module.exports = { parseMeta };

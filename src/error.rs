@@ -17,8 +17,9 @@ pub enum CeleryError {
     BrokerUnreachable { url: String, reason: String },
     #[error("cannot reach result backend at {url}: {reason}")]
     BackendUnreachable { url: String, reason: String },
-    #[error("publishing task {task_id} to queue {queue} failed: {reason}")]
-    PublishFailed { task_id: String, queue: String, reason: String },
+    /// The broker answered but refused the message (an error reply, not a lost connection).
+    #[error("the broker refused the message: {0}")]
+    PublishFailed(String),
     #[error("result backend error: {0}")]
     Backend(String),
     #[error("cannot decode {what}: {reason}")]
@@ -38,13 +39,18 @@ impl CeleryError {
             CeleryError::InvalidOption { .. } => "ERR_CELERY_INVALID_OPTION",
             CeleryError::BrokerUnreachable { .. } => "ERR_CELERY_BROKER_UNREACHABLE",
             CeleryError::BackendUnreachable { .. } => "ERR_CELERY_BACKEND_UNREACHABLE",
-            CeleryError::PublishFailed { .. } => "ERR_CELERY_PUBLISH_FAILED",
+            CeleryError::PublishFailed(_) => "ERR_CELERY_PUBLISH_FAILED",
             CeleryError::Backend(_) => "ERR_CELERY_BACKEND",
             CeleryError::Decode { .. } => "ERR_CELERY_DECODE",
             CeleryError::Timeout => "ERR_CELERY_TIMEOUT",
             CeleryError::Disconnected => "ERR_CELERY_DISCONNECTED",
         }
     }
+}
+
+/// Lost, refused or timed-out connections, as opposed to errors the server answered with.
+pub fn is_connection_error(error: &redis::RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped() || error.is_connection_refusal() || error.is_timeout()
 }
 
 pub type Result<T, E = CeleryError> = std::result::Result<T, E>;

@@ -57,7 +57,7 @@ impl RedisTarget {
     pub fn parse(url: &str, options: &RedisOptions) -> Result<Self> {
         let display_url = redact_url(url);
         let invalid = |reason: &str| CeleryError::InvalidUrl { url: display_url.clone(), reason: reason.to_string() };
-        let parsed = url::Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+        let parsed = url::Url::parse(&with_placeholder_host(url)).map_err(|e| invalid(&e.to_string()))?;
         let query: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
         let query_value = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
 
@@ -147,6 +147,17 @@ impl RedisTarget {
     }
 }
 
+/// `redis+socket://:secret@/path` has credentials but no host, which URL parsers refuse; a
+/// placeholder host (ignored for sockets) makes it parseable.
+fn with_placeholder_host(url: &str) -> String {
+    let is_socket = ["redis+socket://", "socket://", "unix://", "redis+unix://"].iter().any(|p| url.starts_with(p));
+    if is_socket {
+        url.replacen("@/", "@localhost/", 1)
+    } else {
+        url.to_string()
+    }
+}
+
 fn tls_addr(
     host: String,
     port: u16,
@@ -154,7 +165,9 @@ fn tls_addr(
     query_value: &dyn Fn(&str) -> Option<String>,
 ) -> ConnectionAddr {
     let tls = options.tls.clone().unwrap_or_default();
-    // kombu: `ssl_cert_reqs=none` (or no option at all) means no verification (spec §8).
+    // Certificates are verified unless `ssl_cert_reqs=none` (kombu's query key, spec §8) or
+    // `rejectUnauthorized: false` (Node's) says otherwise. kombu alone skips verification when
+    // nothing is given; we follow celery-node (ioredis), which verifies.
     let cert_reqs = query_value("ssl_cert_reqs").map(|v| v.to_ascii_lowercase());
     let verify_by_query = !matches!(cert_reqs.as_deref(), Some("none" | "cert_none"));
     let verify = tls.reject_unauthorized.unwrap_or(verify_by_query);
@@ -238,6 +251,10 @@ mod tests {
             RedisTarget::parse("redis+socket:///tmp/redis.sock?virtual_host=2", &RedisOptions::default()).unwrap();
         assert_eq!(target.info.addr(), &ConnectionAddr::Unix("/tmp/redis.sock".into()));
         assert_eq!(target.db(), 2);
+        let target = RedisTarget::parse("socket://:pw@/tmp/r.sock?virtual_host=4", &RedisOptions::default()).unwrap();
+        assert_eq!(target.info.addr(), &ConnectionAddr::Unix("/tmp/r.sock".into()));
+        assert_eq!(target.info.redis_settings().password(), Some("pw"));
+        assert_eq!(target.db(), 4);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{CeleryError, Result};
+use crate::error::{is_connection_error, CeleryError, Result};
 use crate::protocol::result_meta::normalize_result_keyprefix;
 use crate::protocol::{task_meta_key, ResultMeta};
 use crate::redis_connection::RedisTarget;
@@ -85,13 +85,13 @@ impl RedisBackend {
 
     pub async fn ready(&self) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
-        redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(|e| self.unreachable(&e))
+        redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(|e| self.backend_error(&e))
     }
 
     /// The stored meta as JSON text, or `None` when nothing is stored (PENDING).
     pub async fn get_task_meta(&self, task_id: &str) -> Result<Option<String>> {
         let mut connection = self.hub().await?.connection.clone();
-        let value: Option<Vec<u8>> = connection.get(self.key(task_id)).await.map_err(|e| self.unreachable(&e))?;
+        let value: Option<Vec<u8>> = connection.get(self.key(task_id)).await.map_err(|e| self.backend_error(&e))?;
         value
             .map(|bytes| {
                 String::from_utf8(bytes)
@@ -112,7 +112,7 @@ impl RedisBackend {
             .ignore()
             .query_async::<()>(&mut connection)
             .await
-            .map_err(|e| self.unreachable(&e))
+            .map_err(|e| self.backend_error(&e))
     }
 
     /// Waits until the task reaches a ready state, `timeout` passes, or [`Self::cancel`] is
@@ -152,7 +152,7 @@ impl RedisBackend {
 
     async fn read_ready(&self, key: &str) -> Result<Option<ResultMeta>> {
         let mut connection = self.hub().await?.connection.clone();
-        let value: Option<Vec<u8>> = connection.get(key).await.map_err(|e| self.unreachable(&e))?;
+        let value: Option<Vec<u8>> = connection.get(key).await.map_err(|e| self.backend_error(&e))?;
         Ok(value.and_then(|bytes| ResultMeta::parse(&bytes).ok()).filter(ResultMeta::is_ready))
     }
 
@@ -165,8 +165,12 @@ impl RedisBackend {
         }
     }
 
-    fn unreachable(&self, error: &redis::RedisError) -> CeleryError {
-        CeleryError::BackendUnreachable { url: self.target.display_url.clone(), reason: error.to_string() }
+    fn backend_error(&self, error: &redis::RedisError) -> CeleryError {
+        if is_connection_error(error) {
+            CeleryError::BackendUnreachable { url: self.target.display_url.clone(), reason: error.to_string() }
+        } else {
+            CeleryError::Backend(error.to_string())
+        }
     }
 }
 

@@ -1,0 +1,2 @@
+// celery-node's `dist/app/client`: default export `Client`.
+export { Client as default } from '../../index';

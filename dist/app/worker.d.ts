@@ -1,0 +1,2 @@
+// celery-node's `dist/app/worker`: default export `Worker`.
+export { Worker as default } from '../../index';
