@@ -152,7 +152,7 @@ describe('client API (celery-node shape)', () => {
       return original.apply(this, args);
     };
     try {
-      assert.equal(await result.get(), '100');
+      assert.deepEqual(await Promise.all([result.get(), result.get(1000)]), ['100', '100']);
       assert.equal(await result.get(), '100');
       assert.deepEqual(await Promise.all([result.result(), result.status()]), ['100', 'SUCCESS']);
       assert.equal(calls, 1);
@@ -183,6 +183,11 @@ describe('client API (celery-node shape)', () => {
       const result = client.asyncResult(meta.task_id);
       assert.equal(await result.status(), meta.status, name);
     }
+    // Extended results (result_extended=True) and the older date formats of Celery 5.0-5.2.
+    const extendedId = randomUUID();
+    const extended = { status: 'SUCCESS', result: [1, 'a'], traceback: null, children: [['x', null], null], date_done: '2022-03-28T01:02:03.456789', name: 'proj.echo', args: [1, 'a'], kwargs: { k: [1, 2] }, worker: 'w1@localhost', retries: 0, queue: 'celery', task_id: extendedId };
+    await client.backend._native.storeTaskMeta(extendedId, JSON.stringify(extended), 60);
+    assert.deepEqual(await client.asyncResult(extendedId).get(1000), [1, 'a']);
     const failure = JSON.parse(fixtures.failure);
     await assert.rejects(client.asyncResult(failure.task_id).get(1000), { message: 'FAILURE', exc_type: 'MyError', exc_module: 'fxtasks' });
     const id = randomUUID();

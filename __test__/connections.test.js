@@ -48,6 +48,7 @@ describe('connections', () => {
   let ca;
   let tlsPort;
   let socketPath;
+  let plainPort;
   const servers = [];
 
   before(async () => {
@@ -55,6 +56,9 @@ describe('connections', () => {
     ({ ca } = makeCertificates(dir));
     tlsPort = await freePort();
     servers.push(await startRedis(['--port', '0', '--tls-port', String(tlsPort), '--tls-cert-file', path.join(dir, 'server.crt'), '--tls-key-file', path.join(dir, 'server.key'), '--tls-ca-cert-file', path.join(dir, 'ca.crt'), '--tls-auth-clients', 'no']));
+    plainPort = await freePort();
+    // An ACL user, and no SUBSCRIBE: results must then be polled.
+    servers.push(await startRedis(['--port', String(plainPort), '--rename-command', 'SUBSCRIBE', '', '--user', 'celery-user', 'on', '>user-secret', '~*', '&*', '+@all']));
     socketPath = path.join(dir, 'redis.sock');
     servers.push(await startRedis(['--port', '0', '--unixsocket', socketPath, '--requirepass', 'sock-secret']));
   });
@@ -88,6 +92,21 @@ describe('connections', () => {
     lax.conf.CELERY_BACKEND_OPTIONS = { tls: { rejectUnauthorized: false } };
     assert.equal(await roundTrip(lax), 3);
     await lax.disconnect();
+  });
+
+  it('logs in as an ACL user and falls back to polling when pub/sub is unavailable', async () => {
+    const url = `redis://celery-user:user-secret@127.0.0.1:${plainPort}/0`;
+    const client = createClient(url, url, `acl-${randomUUID()}`);
+    await client.isReady();
+    const result = client.createTask('tasks.add').delay(1, 2);
+    const getting = result.get(10_000, 20);
+    assert.equal(await result.status(), null); // the wait is under way and nothing is stored
+    await client.backend.storeResult(result.taskId, 3, 'SUCCESS');
+    assert.equal(await getting, 3);
+    await client.disconnect();
+    const wrong = createClient(`redis://celery-user:wrong@127.0.0.1:${plainPort}/0`, url);
+    await assert.rejects(wrong.broker.isReady(), (e) => e.code === 'ERR_CELERY_BROKER_UNREACHABLE' && !e.message.includes('wrong'));
+    await wrong.disconnect();
   });
 
   it('connects over a Unix socket with kombu and Celery URL forms and a password', async () => {

@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { once } = require('node:events');
+const { randomUUID } = require('node:crypto');
 const { freePort } = require('./support/services');
 const { uniqueQueue, dropQueue, redisUrl, redisCommand } = require('./helpers');
 
@@ -87,10 +88,32 @@ describe('Redis restart', () => {
     await Promise.all(duringOutage);
     await Promise.all(send(300)); // and it keeps working afterwards
 
+    await redis.stop(); // and again while idle
+    await redis.start();
+    await Promise.all(send(100));
+
     const queued = (await redisCommand(redis.url, 'LRANGE', queue, '0', '-1')).map((text) => JSON.parse(text).headers.id);
     const missing = sent.filter((id) => !queued.includes(id));
-    assert.equal(sent.length, 900);
+    assert.equal(sent.length, 1000);
     assert.deepEqual(missing, []);
+    await client.disconnect();
+    await redis.dispose();
+  });
+
+  it('keeps a waiting get() alive across a restart and delivers the result stored after it', async () => {
+    const redis = await privateRedis();
+    const { createClient } = require('..');
+    const client = createClient(redis.url, redis.url);
+    const result = client.asyncResult(randomUUID());
+    const waiting = result.get(30_000);
+    assert.equal(await result.status(), null); // connected, and the wait is registered
+    await redis.stop();
+    await redis.start();
+    const meta = JSON.stringify({ status: 'SUCCESS', result: 42, traceback: null, children: [], date_done: null, task_id: result.taskId });
+    const key = `celery-task-meta-${result.taskId}`;
+    await redisCommand(redis.url, 'SET', key, meta);
+    await redisCommand(redis.url, 'PUBLISH', key, meta);
+    assert.equal(await waiting, 42);
     await client.disconnect();
     await redis.dispose();
   });

@@ -30,6 +30,7 @@ class AsyncResult {
     this.taskId = taskId;
     this.backend = backend;
     this._final = null; // the ready meta, once seen: later calls do not touch the backend
+    this._reading = null;
     this._sendState = published ? { settled: false, error: null, promise: null, waiters: [] } : null;
   }
 
@@ -85,10 +86,20 @@ class AsyncResult {
     return meta ? meta.status : null;
   }
 
-  async _lookup() {
-    const meta = await this.backend.getTaskMeta(this.taskId);
-    if (meta && READY_STATES.has(meta.status)) this._final = meta;
-    return meta;
+  /** One backend read; calls made while one is in flight share it. */
+  _lookup() {
+    if (!this._reading) {
+      this._reading = (async () => {
+        try {
+          const meta = await this.backend.getTaskMeta(this.taskId);
+          if (meta && READY_STATES.has(meta.status)) this._final = meta;
+          return meta;
+        } finally {
+          this._reading = null;
+        }
+      })();
+    }
+    return this._reading;
   }
 
   async _waitForReady(timeout, interval) {
