@@ -161,6 +161,14 @@ describe('client API (celery-node shape)', () => {
     }
   });
 
+  it('treats an unbounded timeout as none and settles when the result is stored', async () => {
+    const result = client.asyncResult(randomUUID());
+    const waiting = result.get(Infinity);
+    assert.equal(await result.status(), null);
+    await client.backend.storeResult(result.taskId, 'late', 'SUCCESS');
+    assert.equal(await waiting, 'late');
+  });
+
   it('polls any object with getTaskMeta, first after one interval', async () => {
     const calls = [];
     const started = Date.now();

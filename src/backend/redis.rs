@@ -100,12 +100,14 @@ impl RedisBackend {
             .transpose()
     }
 
-    /// Stores a meta as a Celery worker does: `SETEX` and `PUBLISH` in one transaction.
+    /// Stores a meta as a Celery worker does: `SETEX`, then `PUBLISH` on the key's channel.
+    /// Celery wraps the two in MULTI; here they are a plain pipeline (same order, one connection)
+    /// because redis-rs drops push messages that arrive inside an EXEC reply on this RESP3
+    /// connection, and a waiter of this very backend would miss its own store.
     pub async fn store_task_meta(&self, task_id: &str, meta_json: &str, expires: Duration) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
         let key = self.key(task_id);
         redis::pipe()
-            .atomic()
             .set_ex(&key, meta_json, expires.as_secs().max(1))
             .ignore()
             .publish(&key, meta_json)

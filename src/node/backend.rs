@@ -62,7 +62,8 @@ impl RedisBackendWrapper {
         timeout_ms: Option<f64>,
         poll_interval_ms: Option<f64>,
     ) -> Result<WaitResult> {
-        let timeout = timeout_ms.filter(|ms| *ms > 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0));
+        // A timeout too large for a Duration (Infinity, 1e300) is no limit at all.
+        let timeout = timeout_ms.filter(|ms| *ms > 0.0).and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok());
         let interval = Duration::from_secs_f64(poll_interval_ms.unwrap_or(500.0).max(1.0) / 1000.0);
         let outcome = self.backend.wait_for_ready(&task_id, timeout, interval).await.map_err(to_js_error)?;
         Ok(match outcome {
