@@ -92,7 +92,7 @@ impl RedisTarget {
 
         let mut redis_settings =
             addr.clone().into_connection_info().map_err(|e| invalid(&e.to_string()))?.redis_settings().clone();
-        let url_password = parsed.password().map(|p| percent_decode(p));
+        let url_password = parsed.password().map(percent_decode);
         let url_username = Some(parsed.username()).filter(|u| !u.is_empty()).map(percent_decode);
         if let Some(password) = options.password.clone().or(url_password) {
             redis_settings = redis_settings.set_password(password);

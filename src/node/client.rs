@@ -150,7 +150,7 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
     let priority = input
         .priority
         .map(|p| {
-            u8::try_from(p).ok().ok_or_else(|| {
+            u8::try_from(p).map_err(|_| {
                 to_js_error(CeleryError::InvalidOption {
                     name: "priority".into(),
                     reason: format!("{p} is out of range"),
@@ -158,17 +158,20 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
             })
         })
         .transpose()?;
-    let mut options = TaskOptions::default();
-    options.countdown = input.countdown;
-    options.eta = input.eta.map(|ms| from_unix_seconds(ms / 1000.0));
-    options.expires =
-        input.expires_at.map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0))).or(input.expires_in.map(Expiry::In));
-    options.priority = priority;
-    options.time_limit = input.time_limit;
-    options.soft_time_limit = input.soft_time_limit;
-    options.shadow = input.shadow;
-    options.ignore_result = input.ignore_result;
-    options.retries = input.retries.unwrap_or(0);
-    options.headers = headers;
-    Ok(options)
+    Ok(TaskOptions {
+        countdown: input.countdown,
+        eta: input.eta.map(|ms| from_unix_seconds(ms / 1000.0)),
+        expires: input
+            .expires_at
+            .map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0)))
+            .or(input.expires_in.map(Expiry::In)),
+        priority,
+        time_limit: input.time_limit,
+        soft_time_limit: input.soft_time_limit,
+        shadow: input.shadow,
+        ignore_result: input.ignore_result,
+        retries: input.retries.unwrap_or(0),
+        headers,
+        ..TaskOptions::default()
+    })
 }
