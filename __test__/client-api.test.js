@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
 const celery = require('..');
 const { freePort } = require('./support/services');
-const { uniqueQueue, dropQueue, redisUrl, redisCommand } = require('./helpers');
+const { uniqueQueue, dropQueue, recordTaskIds, dropResults, redisUrl, redisCommand } = require('./helpers');
 
 const fixtures = require('../tests/fixtures/celery-5.7/results-redis.json');
 
@@ -28,16 +28,19 @@ describe('client API (celery-node shape)', () => {
   let url;
   let queue;
   let client;
+  let taskIds;
 
   before(async () => {
     url = `${await redisUrl()}/0`;
     queue = uniqueQueue('api');
     client = celery.createClient(url, url, queue);
+    taskIds = recordTaskIds(client);
   });
 
   after(async () => {
     await client.disconnect();
     await dropQueue(url, queue);
+    await dropResults(url, taskIds);
   });
 
   it('gives every client its own conf with celery-node keys and defaults', () => {

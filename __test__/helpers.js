@@ -15,6 +15,29 @@ async function dropQueue(url, queue) {
   await redisCommand(url, 'DEL', ...keys);
 }
 
+/**
+ * Remembers the id of every task a client sends or looks up, so a suite can delete the result
+ * keys it caused (`dropResults`) instead of leaving them to expire in a shared Redis.
+ */
+function recordTaskIds(client) {
+  const ids = [];
+  for (const method of ['sendTask', 'asyncResult']) {
+    const original = client[method];
+    client[method] = function recorded(...args) {
+      const result = original.apply(this, args);
+      ids.push(result.taskId);
+      return result;
+    };
+  }
+  return ids;
+}
+
+async function dropResults(url, ids) {
+  for (let i = 0; i < ids.length; i += 500) {
+    await redisCommand(url, 'DEL', ...ids.slice(i, i + 500).map((id) => `celery-task-meta-${id}`));
+  }
+}
+
 /** Resolves when `check()` is truthy; for states that live in another process. */
 async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   const deadline = Date.now() + timeout;
@@ -26,4 +49,4 @@ async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   }
 }
 
-module.exports = { uniqueQueue, dropQueue, eventually, redisUrl, redisCommand };
+module.exports = { uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };

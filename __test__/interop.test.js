@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
 const { createClient } = require('..');
 const { startWorker } = require('./support/worker');
-const { uniqueQueue, dropQueue, eventually, redisUrl, redisCommand } = require('./helpers');
+const { uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand } = require('./helpers');
 
 for (const protocol of [2, 1]) {
   describe(`Node client → Python worker, protocol ${protocol}`, () => {
@@ -15,6 +15,7 @@ for (const protocol of [2, 1]) {
     let queue;
     let worker;
     let client;
+    let taskIds;
 
     before(async () => {
       url = `${await redisUrl()}/0`;
@@ -22,12 +23,14 @@ for (const protocol of [2, 1]) {
       worker = await startWorker({ broker: url, backend: url, queues: [queue], concurrency: 8 });
       client = createClient(url, url, queue);
       client.conf.TASK_PROTOCOL = protocol;
+      taskIds = recordTaskIds(client);
     });
 
     after(async () => {
       await client.disconnect();
       await worker.stop();
       await dropQueue(url, queue);
+      await dropResults(url, taskIds);
     });
 
     it('runs a task and returns its result', async () => {

@@ -8,7 +8,7 @@ const { randomUUID } = require('node:crypto');
 const celeryNode = require('celery-node');
 const celeryNative = require('..');
 const { startWorker } = require('./support/worker');
-const { uniqueQueue, dropQueue, redisUrl } = require('./helpers');
+const { uniqueQueue, dropQueue, recordTaskIds, dropResults, redisUrl } = require('./helpers');
 
 /** What a user sees of a get(): the value, or the error's message and result keys. */
 async function outcome(promise) {
@@ -29,7 +29,7 @@ async function scenarios(client) {
     failure: await outcome(client.createTask('tasks.fail').delay('boom').get(20_000)),
     unknownStatus: await client.asyncResult(randomUUID()).status(),
     unknownResult: await client.asyncResult(randomUUID()).result(),
-    timeout: await outcome(client.createTask('tasks.sleep').delay(5, 'late').get(300)),
+    timeout: await outcome(client.createTask('tasks.sleep').delay(1, 'late').get(300)),
     protocol1: await (async () => {
       client.conf.TASK_PROTOCOL = 1;
       const r = add.applyAsync([10, 20]);
@@ -43,6 +43,7 @@ describe('parity with celery-node', () => {
   let url;
   let queue;
   let worker;
+  const taskIds = [];
 
   before(async () => {
     url = `${await redisUrl()}/0`;
@@ -51,17 +52,21 @@ describe('parity with celery-node', () => {
   });
 
   after(async () => {
-    await worker.stop();
+    await worker.stop(); // a warm shutdown lets the slow task finish and store its result
     await dropQueue(url, queue);
+    await dropResults(url, taskIds);
   });
 
   it('gives the same observable results for the same calls', async () => {
     const original = celeryNode.createClient(url, url, queue);
     const ours = celeryNative.createClient(url, url, queue);
+    const sentByOriginal = recordTaskIds(original);
+    const sentByOurs = recordTaskIds(ours);
     const expected = await scenarios(original);
     const actual = await scenarios(ours);
     await original.disconnect();
     await ours.disconnect();
+    taskIds.push(...sentByOriginal, ...sentByOurs);
     assert.deepEqual(expected.add, { value: 5 }); // the scenarios really ran
     assert.deepEqual(actual, expected);
   });
