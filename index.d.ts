@@ -33,6 +33,18 @@ export interface TransportOptions {
     checkServerIdentity?: (...args: any[]) => any;
     [key: string]: any;
   };
+  /** AMQP (amqplib socket options): CA, client certificate and key for amqps://, PEM. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** AMQP: connect timeout in milliseconds (amqplib's name). */
+  timeout?: number;
+  /** AMQP: heartbeat in seconds (default 120, as Celery). */
+  heartbeat?: number;
+  /** AMQP: arguments of every declared queue, equal to the workers' (`x-max-priority`, `x-queue-type`, ...). */
+  queueArguments?: Record<string, unknown>;
+  /** AMQP: only check that queues exist; the workers own the topology. */
+  passive?: boolean;
   [key: string]: any;
 }
 
@@ -42,7 +54,7 @@ export interface TransportOptions {
  * `CELERY_QUEUE` / `TASK_PROTOCOL` are read at every send.
  */
 export interface CeleryConf {
-  /** Broker URL. Default `"amqp://"` (only `redis://`, `rediss://`, `redis+socket://` are supported). */
+  /** Broker URL. Default `"amqp://"`: `amqp://`, `amqps://`, `pyamqp://` (`;`-separated for failover), `redis://`, `rediss://`, `redis+socket://`. */
   CELERY_BROKER: string;
   CELERY_BROKER_OPTIONS: TransportOptions;
   /** Result backend URL. Default `"amqp://"` (only Redis URLs are supported). */
@@ -123,6 +135,7 @@ export interface SendOptions {
  *   (`isReady()`, `result.sent`, `result.get()`, the client's `'error'` event).
  * - `ERR_CELERY_PUBLISH_FAILED`: the message could not be written to the broker.
  * - `ERR_CELERY_BACKEND`: the result backend returned an error.
+ * - `ERR_CELERY_UNROUTABLE`: RabbitMQ returned the message: no queue took it.
  * - `ERR_CELERY_DECODE`: a stored result could not be decoded.
  * - `ERR_CELERY_TIMEOUT`: `result.get(timeout)` timed out; the message is `"TIMEOUT"`.
  * - `ERR_CELERY_TASK_FAILED` / `ERR_CELERY_TASK_REVOKED`: `result.get()` saw FAILURE / REVOKED;
@@ -141,6 +154,7 @@ export type CeleryErrorCode =
   | 'ERR_CELERY_BACKEND_UNREACHABLE'
   | 'ERR_CELERY_PUBLISH_FAILED'
   | 'ERR_CELERY_BACKEND'
+  | 'ERR_CELERY_UNROUTABLE'
   | 'ERR_CELERY_DECODE'
   | 'ERR_CELERY_TIMEOUT'
   | 'ERR_CELERY_TASK_FAILED'

@@ -36,4 +36,23 @@ function redisOptionsJson(options) {
   return JSON.stringify(out);
 }
 
-module.exports = { schemeOf, unsupported, redisOptionsJson };
+/**
+ * amqplib's socket options (`ca`, `cert`, `key`, `timeout`, ...) plus the topology settings
+ * (`queueArguments`, `passive`) → JSON for the native side.
+ */
+function amqpOptionsJson(options) {
+  if (!options || typeof options !== 'object') return undefined;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive } = options;
+  return JSON.stringify({
+    ca: pemText(options.ca),
+    cert: pemText(options.cert),
+    key: pemText(options.key),
+    timeout,
+    connectTimeout,
+    heartbeat,
+    queueArguments,
+    passive,
+  });
+}
+
+module.exports = { schemeOf, unsupported, redisOptionsJson, amqpOptionsJson };

@@ -20,6 +20,9 @@ pub enum CeleryError {
     /// The broker answered but refused the message (an error reply, not a lost connection).
     #[error("the broker refused the message: {0}")]
     PublishFailed(String),
+    /// A mandatory message RabbitMQ could not route to any queue (basic.return).
+    #[error("no queue took the message for routing key {routing_key}: {reason}")]
+    Unroutable { routing_key: String, reason: String },
     #[error("result backend error: {0}")]
     Backend(String),
     #[error("cannot decode {what}: {reason}")]
@@ -40,6 +43,7 @@ impl CeleryError {
             CeleryError::BrokerUnreachable { .. } => "ERR_CELERY_BROKER_UNREACHABLE",
             CeleryError::BackendUnreachable { .. } => "ERR_CELERY_BACKEND_UNREACHABLE",
             CeleryError::PublishFailed(_) => "ERR_CELERY_PUBLISH_FAILED",
+            CeleryError::Unroutable { .. } => "ERR_CELERY_UNROUTABLE",
             CeleryError::Backend(_) => "ERR_CELERY_BACKEND",
             CeleryError::Decode { .. } => "ERR_CELERY_DECODE",
             CeleryError::Timeout => "ERR_CELERY_TIMEOUT",

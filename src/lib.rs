@@ -3,6 +3,7 @@
 //! `protocol` is pure (Celery's formats); `broker` and `backend` own the transports; `client`
 //! composes them; `node` is the napi layer and only converts between JS and Rust.
 
+pub mod amqp_connection;
 pub mod backend;
 pub mod broker;
 pub mod client;

@@ -50,6 +50,21 @@ app.conf.update(
 )
 
 
+# Queues with their own arguments (priority, quorum, ...), declared by the worker first, as in a
+# deployment where the workers own the topology: CELERY_NATIVE_TEST_QUEUES="a,b" and
+# CELERY_NATIVE_TEST_QUEUE_ARGUMENTS='{"x-max-priority": 10}'.
+if os.environ.get("CELERY_NATIVE_TEST_QUEUE_ARGUMENTS") and os.environ.get("CELERY_NATIVE_TEST_QUEUES"):
+    import json as _json
+
+    from kombu import Exchange, Queue
+
+    _arguments = _json.loads(os.environ["CELERY_NATIVE_TEST_QUEUE_ARGUMENTS"])
+    app.conf.task_queues = [
+        Queue(name, Exchange(name, type="direct"), routing_key=name, queue_arguments=_arguments)
+        for name in os.environ["CELERY_NATIVE_TEST_QUEUES"].split(",")
+    ]
+
+
 class MyError(Exception):
     """Raised by tasks.fail; its exc_module is "tasks"."""
 

@@ -1,65 +1,12 @@
 'use strict';
-// The Redis broker: a synchronous native `publish` that only queues, and one pump that settles
-// the `sent` state of published results batch by batch. While anything is in flight the pump's
-// pending Promise keeps the process alive; when nothing is, the broker holds the process open
-// with nothing.
 
-const { ClientWrapper } = require('../../binding');
-const { callNative, celeryError, fromNative } = require('../errors');
+const NativeBroker = require('./native');
 const { redisOptionsJson } = require('../transport-url');
 
-class RedisBroker {
+/** The kombu Redis transport (celery-node's RedisBroker). */
+class RedisBroker extends NativeBroker {
   constructor(url, opts = {}) {
-    this.url = url;
-    this.opts = opts;
-    this._native = callNative(() => new ClientWrapper(url, redisOptionsJson(opts)));
-    this._nextSeq = 1;
-    this._inFlight = new Map(); // seq → AsyncResult
-    this._pump = null;
-    this.onPublishError = null;
-  }
-
-  isReady() {
-    return this._native.ready().catch((e) => Promise.reject(fromNative(e)));
-  }
-
-  /** Flushes every queued message, settles their `sent`, then closes. */
-  async disconnect() {
-    try {
-      await this._native.close();
-    } catch (e) {
-      throw fromNative(e);
-    }
-    if (this._pump) await this._pump;
-  }
-
-  /** Queues one task message; throws synchronously only for invalid arguments. */
-  publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, options) {
-    const seq = this._nextSeq++;
-    callNative(() => this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options));
-    this._inFlight.set(seq, result);
-    if (!this._pump) this._pump = this._settleCompletions();
-  }
-
-  async _settleCompletions() {
-    try {
-      while (this._inFlight.size > 0) {
-        const batches = await this._native.nextCompletions();
-        for (const { seqs, code, message } of batches) {
-          for (const seq of seqs) {
-            const result = this._inFlight.get(seq);
-            if (!result) continue;
-            this._inFlight.delete(seq);
-            const error = code ? celeryError(code, `${message} (task ${result.taskId})`) : null;
-            if (error) error.taskId = result.taskId;
-            result._settleSent(error);
-            if (error && this.onPublishError) this.onPublishError(error);
-          }
-        }
-      }
-    } finally {
-      this._pump = null;
-    }
+    super(url, opts, redisOptionsJson(opts));
   }
 }
 

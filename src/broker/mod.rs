@@ -4,6 +4,7 @@
 //! which sends everything queued since its last write in one go and reports each batch's outcome
 //! on the [`OutcomeSender`] it was built with.
 
+pub mod amqp;
 pub mod redis;
 
 use futures_util::future::BoxFuture;

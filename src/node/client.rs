@@ -11,8 +11,10 @@ use tokio::sync::{mpsc, Mutex};
 use napi::Result;
 
 use super::errors::to_js_error;
+use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::broker::amqp::{AmqpBroker, Topology};
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, PublishOutcome};
+use crate::broker::{Broker, OutcomeSender, PublishOutcome};
 use crate::client::Client;
 use crate::error::CeleryError;
 use crate::protocol::time::from_unix_seconds;
@@ -58,10 +60,8 @@ impl ClientWrapper {
     /// Validates the URL and options; connects only on first use.
     #[napi(constructor)]
     pub fn new(broker_url: String, options_json: Option<String>) -> Result<Self> {
-        let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
-        let target = RedisTarget::parse(&broker_url, &options).map_err(to_js_error)?;
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
-        let broker: Arc<dyn Broker> = Arc::new(RedisBroker::new(target, RedisKeyLayout::default(), outcome_tx));
+        let broker = broker_for_url(&broker_url, options_json.as_deref(), outcome_tx)?;
         Ok(Self { client: Client::new(broker), outcomes: Arc::new(Mutex::new(outcome_rx)) })
     }
 
@@ -135,6 +135,23 @@ impl ClientWrapper {
     pub async fn close(&self) -> Result<()> {
         self.client.broker().close().await.map_err(to_js_error)
     }
+}
+
+/// The broker a URL names; the first URL decides when several are given for failover.
+fn broker_for_url(url: &str, options_json: Option<&str>, outcomes: OutcomeSender) -> Result<Arc<dyn Broker>> {
+    let scheme = url.split("://").next().unwrap_or_default().to_ascii_lowercase();
+    Ok(match scheme.as_str() {
+        "amqp" | "amqps" | "pyamqp" => {
+            let options: AmqpOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
+            let target = AmqpTarget::parse(url, &options).map_err(to_js_error)?;
+            Arc::new(AmqpBroker::new(target, Topology::from_options(&options), outcomes))
+        }
+        _ => {
+            let options: RedisOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
+            let target = RedisTarget::parse(url, &options).map_err(to_js_error)?;
+            Arc::new(RedisBroker::new(target, RedisKeyLayout::default(), outcomes))
+        }
+    })
 }
 
 pub(super) fn parse_options<T: serde::de::DeserializeOwned + Default>(json: Option<&str>, name: &str) -> Result<T> {

@@ -1,0 +1,157 @@
+'use strict';
+// RabbitMQ: Node client → real Python Celery 5.7 worker over AMQP (results in Redis), Celery's
+// topology, publisher confirms and returned messages.
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { randomUUID } = require('node:crypto');
+const { createClient } = require('..');
+const { amqpUrl } = require('./support/services');
+const { startWorker, runPython } = require('./support/worker');
+const { uniqueQueue, recordTaskIds, dropResults, redisUrl } = require('./helpers');
+
+const admin = (url, ...args) => runPython('amqp_admin.py', [url, ...args]);
+
+for (const protocol of [2, 1]) {
+  describe(`Node client → Python worker over AMQP, protocol ${protocol}`, () => {
+    let broker;
+    let backend;
+    let queue;
+    let worker;
+    let client;
+    let taskIds;
+
+    before(async () => {
+      broker = await amqpUrl();
+      backend = `${await redisUrl()}/0`;
+      queue = uniqueQueue(`amqp-p${protocol}`);
+      worker = await startWorker({ broker, backend, queues: [queue], concurrency: 8 });
+      client = createClient(broker, backend, queue);
+      client.conf.TASK_PROTOCOL = protocol;
+      taskIds = recordTaskIds(client);
+    });
+
+    after(async () => {
+      await client.disconnect();
+      await worker.stop();
+      await admin(broker, 'delete', queue);
+      await dropResults(backend, taskIds);
+    });
+
+    it('runs tasks and keeps arguments intact', async () => {
+      assert.equal(await client.createTask('tasks.add').delay(2, 3).get(20_000), 5);
+      const args = ['héllo ✓ 🚀', { deep: [1, 2.5, null, true] }, null];
+      const kwargs = { big: 'x'.repeat(200_000), n: -0.5 };
+      assert.deepEqual(await client.createTask('tasks.echo').applyAsync(args, kwargs).get(20_000), { args, kwargs });
+    });
+
+    it('runs 1,000 concurrent tasks, none lost or duplicated', async () => {
+      const add = client.createTask('tasks.add');
+      const results = Array.from({ length: 1000 }, (_, i) => add.delay(i, 1));
+      const values = await Promise.all(results.map((r) => r.get(60_000)));
+      assert.deepEqual(values, Array.from({ length: 1000 }, (_, i) => i + 1));
+    });
+
+    it('delivers the headers and properties we meant to send', async () => {
+      const taskId = randomUUID();
+      const result = client.sendTask('tasks.inspect', [1, 'é'], { k: null }, taskId, { priority: 4, expires: 300, countdown: 1, headers: { 'x-tenant': 'acme', 'x-n': 7 } });
+      const seen = await result.get(30_000);
+      const { properties, headers, delivery_info: deliveryInfo } = seen.message;
+      assert.equal(properties.correlation_id, taskId);
+      assert.equal(properties.priority, 4);
+      assert.equal(properties.delivery_mode, 2);
+      assert.equal(properties.content_type, 'application/json');
+      assert.match(properties.expiration, /^\d+$/);
+      assert.ok(Number(properties.expiration) > 290_000 && Number(properties.expiration) <= 300_000);
+      assert.equal(deliveryInfo.routing_key, queue);
+      assert.equal(deliveryInfo.exchange, '');
+      assert.equal(headers['x-tenant'], 'acme'); // a long string, not bytes
+      assert.equal(headers['x-n'], 7);
+      if (protocol === 2) {
+        assert.equal(headers.lang, 'js');
+        assert.equal(headers.id, taskId);
+        assert.deepEqual(headers.timelimit, [null, null]);
+        assert.equal(headers.argsrepr, "[1, 'é']");
+        assert.ok(Date.parse(headers.eta) > Date.now() - 60_000);
+      } else {
+        assert.equal(seen.message.payload.id, taskId);
+      }
+      assert.deepEqual(seen.args, [1, 'é']);
+    });
+  });
+}
+
+describe('AMQP topology owned by the workers', () => {
+  for (const [label, queueArguments] of [['a priority queue', { 'x-max-priority': 10 }], ['a quorum queue', { 'x-queue-type': 'quorum' }]]) {
+    it(`publishes into ${label} declared by a Python worker, without a 406`, async () => {
+      const broker = await amqpUrl();
+      const backend = `${await redisUrl()}/0`;
+      const queue = uniqueQueue('owned');
+      const worker = await startWorker({
+        broker, backend, queues: [queue],
+        env: { CELERY_NATIVE_TEST_QUEUES: queue, CELERY_NATIVE_TEST_QUEUE_ARGUMENTS: JSON.stringify(queueArguments) },
+      });
+      try {
+        for (const options of [{ queueArguments }, { passive: true }]) {
+          const client = createClient(broker, backend, queue);
+          client.conf.CELERY_BROKER_OPTIONS = options;
+          const ids = recordTaskIds(client);
+          const result = client.createTask('tasks.add').applyAsync([20, 22], {}, { priority: 9 });
+          await result.sent;
+          assert.equal(await result.get(30_000), 42);
+          await client.disconnect();
+          await dropResults(backend, ids);
+        }
+      } finally {
+        await worker.stop();
+        await admin(broker, 'delete', queue);
+      }
+    });
+  }
+
+  it('reports a refused declaration on the message and keeps working', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('refused');
+    const other = uniqueQueue('fine');
+    const owner = createClient(broker, backend, queue);
+    owner.conf.CELERY_BROKER_OPTIONS = { queueArguments: { 'x-max-priority': 5 } };
+    await owner.createTask('tasks.add').delay(1, 1).sent;
+    const client = createClient(broker, backend, queue); // declares without the argument: 406
+    const refused = client.createTask('tasks.add').delay(1, 2);
+    await assert.rejects(refused.sent, (e) => e.code === 'ERR_CELERY_PUBLISH_FAILED' && /PRECONDITION_FAILED/.test(e.message));
+    const fine = client.createTask('tasks.add').applyAsync([1, 3], {}, { queue: other });
+    await fine.sent;
+    assert.equal(await admin(broker, 'count', other).then(Number), 1);
+    await client.disconnect();
+    await owner.disconnect();
+    await admin(broker, 'delete', queue, other);
+  });
+});
+
+describe('publisher confirms', () => {
+  it('settles sent only once RabbitMQ has the message, and rejects a returned one', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('confirm');
+    const client = createClient(broker, backend, queue);
+    const results = Array.from({ length: 200 }, (_, i) => client.createTask('tasks.add').delay(i, i));
+    await Promise.all(results.map((r) => r.sent));
+    assert.equal(await admin(broker, 'count', queue).then(Number), 200);
+
+    // The queue disappears behind the client's back: the next message comes back unroutable.
+    await admin(broker, 'delete', queue);
+    const lost = client.createTask('tasks.add').delay(0, 0);
+    await assert.rejects(lost.sent, { code: 'ERR_CELERY_UNROUTABLE' });
+    await client.disconnect();
+  });
+
+  it('passive declaration of a missing queue fails the message instead of dropping it', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const client = createClient(broker, backend, uniqueQueue('missing'));
+    client.conf.CELERY_BROKER_OPTIONS = { passive: true };
+    await assert.rejects(client.createTask('tasks.add').delay(1, 1).sent, (e) => e.code === 'ERR_CELERY_PUBLISH_FAILED' && /NOT_FOUND/.test(e.message));
+    await client.disconnect();
+  });
+});

@@ -1,0 +1,27 @@
+"""Small RabbitMQ chores for the tests, through py-amqp (what Celery itself uses).
+
+    python amqp_admin.py <amqp url> count <queue>          -> prints the message count
+    python amqp_admin.py <amqp url> delete <queue> [...]   -> deletes the queues and their exchanges
+"""
+
+import sys
+
+from kombu import Connection
+
+
+def main(url, command, *names):
+    with Connection(url) as connection:
+        channel = connection.channel()
+        if command == "count":
+            _, count, _ = channel.queue_declare(names[0], passive=True)
+            print(count)
+        elif command == "delete":
+            for name in names:
+                channel.queue_delete(name)
+                channel.exchange_delete(name)
+        else:
+            raise SystemExit(f"unknown command {command}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

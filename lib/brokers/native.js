@@ -1,0 +1,66 @@
+'use strict';
+// What every broker shares: a synchronous native `publish` that only queues, and one pump that
+// settles the `sent` state of published results batch by batch. While anything is in flight the
+// pump's pending Promise keeps the process alive; when nothing is, the broker holds the process
+// open with nothing. The transport is chosen natively from the URL.
+
+const { ClientWrapper } = require('../../binding');
+const { callNative, celeryError, fromNative } = require('../errors');
+
+class NativeBroker {
+  /** @param optionsJson the transport's options, already converted by the subclass */
+  constructor(url, opts, optionsJson) {
+    this.url = url;
+    this.opts = opts;
+    this._native = callNative(() => new ClientWrapper(url, optionsJson));
+    this._nextSeq = 1;
+    this._inFlight = new Map(); // seq → AsyncResult
+    this._pump = null;
+    this.onPublishError = null;
+  }
+
+  isReady() {
+    return this._native.ready().catch((e) => Promise.reject(fromNative(e)));
+  }
+
+  /** Flushes every queued message, settles their `sent`, then closes. */
+  async disconnect() {
+    try {
+      await this._native.close();
+    } catch (e) {
+      throw fromNative(e);
+    }
+    if (this._pump) await this._pump;
+  }
+
+  /** Queues one task message; throws synchronously only for invalid arguments. */
+  publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, options) {
+    const seq = this._nextSeq++;
+    callNative(() => this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options));
+    this._inFlight.set(seq, result);
+    if (!this._pump) this._pump = this._settleCompletions();
+  }
+
+  async _settleCompletions() {
+    try {
+      while (this._inFlight.size > 0) {
+        const batches = await this._native.nextCompletions();
+        for (const { seqs, code, message } of batches) {
+          for (const seq of seqs) {
+            const result = this._inFlight.get(seq);
+            if (!result) continue;
+            this._inFlight.delete(seq);
+            const error = code ? celeryError(code, `${message} (task ${result.taskId})`) : null;
+            if (error) error.taskId = result.taskId;
+            result._settleSent(error);
+            if (error && this.onPublishError) this.onPublishError(error);
+          }
+        }
+      }
+    } finally {
+      this._pump = null;
+    }
+  }
+}
+
+module.exports = NativeBroker;

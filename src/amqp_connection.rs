@@ -1,0 +1,212 @@
+//! AMQP connection settings: URLs as Celery (py-amqp) and celery-node (amqplib) accept them, and
+//! celery-node's amqplib-style socket options.
+//!
+//! URL rules (spec §4.7): `amqp://user:pass@host:5672/vhost`; the vhost is the path after the
+//! first `/`, percent-decoded, with `amqp://h//`, `amqp://h/` and `amqp://h` all meaning `/`.
+//! `pyamqp://` is an alias of `amqp://`; `amqps://` is TLS on port 5671. Several URLs separated
+//! by `;` are tried in order (failover).
+
+use std::time::Duration;
+
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+use lapin::{Connection, ConnectionProperties};
+use serde::Deserialize;
+
+use crate::error::{redact_url, CeleryError, Result};
+
+/// amqplib's default, which celery-node users live with.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Celery's `broker_heartbeat`.
+const DEFAULT_HEARTBEAT_SECONDS: u16 = 120;
+
+/// amqplib socket options (`CELERY_BROKER_OPTIONS`) plus the topology settings Celery workers are
+/// configured with. Unknown keys are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AmqpOptions {
+    /// PEM text, as amqplib's `ca` / `cert` / `key`.
+    pub ca: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    /// Milliseconds (amqplib calls it `timeout`).
+    pub timeout: Option<u64>,
+    pub connect_timeout: Option<u64>,
+    pub heartbeat: Option<u16>,
+    /// Arguments every declared queue gets, to match the workers (`x-max-priority`,
+    /// `x-queue-type`, `x-expires`, ...).
+    pub queue_arguments: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Only check that queues exist (the workers own the topology).
+    pub passive: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AmqpTarget {
+    uris: Vec<AMQPUri>,
+    /// CA and client identity for amqps://; `None` uses the system's roots.
+    tls: Option<OwnedTLSConfig>,
+    connect_timeout: Duration,
+    pub display_url: String,
+}
+
+impl AmqpTarget {
+    pub fn parse(urls: &str, options: &AmqpOptions) -> Result<Self> {
+        let display_url = urls.split(';').map(redact_url).collect::<Vec<_>>().join(";");
+        let uris = urls
+            .split(';')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| parse_one(u, options))
+            .collect::<Result<Vec<_>>>()?;
+        if uris.is_empty() {
+            return Err(CeleryError::InvalidUrl { url: display_url, reason: "no URL given".into() });
+        }
+        let connect_timeout =
+            options.connect_timeout.or(options.timeout).map(Duration::from_millis).unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let identity = match (&options.cert, &options.key) {
+            (Some(cert), Some(key)) => {
+                Some(OwnedIdentity::PKCS8 { pem: cert.clone().into_bytes(), key: key.clone().into_bytes() })
+            }
+            (None, None) => None,
+            _ => {
+                return Err(CeleryError::InvalidOption {
+                    name: "cert".into(),
+                    reason: "cert and key must be given together".into(),
+                })
+            }
+        };
+        let tls = (options.ca.is_some() || identity.is_some())
+            .then(|| OwnedTLSConfig { cert_chain: options.ca.clone(), identity });
+        Ok(Self { uris, tls, connect_timeout, display_url })
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Connects to the first URL that answers, each attempt bounded by the connect timeout.
+    pub async fn connect(&self) -> Result<Connection> {
+        let mut last_error = String::new();
+        for uri in &self.uris {
+            let properties = ConnectionProperties::default().with_connection_name("celery-native".into());
+            let attempt = async {
+                match &self.tls {
+                    None => Connection::connect_uri(uri.clone(), properties).await,
+                    Some(config) => {
+                        let runtime = lapin::runtime::default_runtime()?;
+                        Connection::connect_uri_with_config(uri.clone(), properties, config.clone(), runtime).await
+                    }
+                }
+            };
+            match tokio::time::timeout(self.connect_timeout, attempt).await {
+                Ok(Ok(connection)) => return Ok(connection),
+                Ok(Err(error)) => last_error = error.to_string(),
+                Err(_) => last_error = format!("no answer within {:?}", self.connect_timeout),
+            }
+        }
+        Err(CeleryError::BrokerUnreachable { url: self.display_url.clone(), reason: last_error })
+    }
+}
+
+fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
+    let display = redact_url(url);
+    let invalid = |reason: String| CeleryError::InvalidUrl { url: display.clone(), reason };
+    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let scheme = match parsed.scheme() {
+        "amqp" | "pyamqp" => AMQPScheme::AMQP,
+        "amqps" => AMQPScheme::AMQPS,
+        other => return Err(CeleryError::UnsupportedScheme(other.to_string())),
+    };
+    let default_port = if scheme == AMQPScheme::AMQPS { 5671 } else { 5672 };
+    let decode = |text: &str| {
+        url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let username = Some(parsed.username()).filter(|u| !u.is_empty()).map(decode).unwrap_or_else(|| "guest".into());
+    let password = parsed.password().map(decode).unwrap_or_else(|| "guest".into());
+    let path = parsed.path();
+    let vhost = match path.strip_prefix('/') {
+        None | Some("") => "/".to_string(),
+        Some(rest) => decode(rest),
+    };
+    let query_value = |key: &str| parsed.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
+    let heartbeat = match query_value("heartbeat") {
+        Some(text) => text.parse::<f64>().map_err(|_| invalid("heartbeat must be a number of seconds".into()))? as u16,
+        None => options.heartbeat.unwrap_or(DEFAULT_HEARTBEAT_SECONDS),
+    };
+    // Celery's `connect_timeout` is in seconds; lapin's `connection_timeout` in milliseconds.
+    let connection_timeout = match (query_value("connect_timeout"), query_value("connection_timeout")) {
+        (Some(seconds), _) => Some(
+            (seconds.parse::<f64>().map_err(|_| invalid("connect_timeout must be seconds".into()))? * 1000.0) as u64,
+        ),
+        (None, Some(ms)) => {
+            Some(ms.parse::<u64>().map_err(|_| invalid("connection_timeout must be milliseconds".into()))?)
+        }
+        _ => None,
+    };
+    Ok(AMQPUri {
+        scheme,
+        authority: AMQPAuthority {
+            userinfo: AMQPUserInfo { username, password },
+            host: parsed
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .unwrap_or("localhost")
+                .trim_matches(['[', ']'])
+                .to_string(),
+            port: parsed.port().unwrap_or(default_port),
+        },
+        vhost,
+        query: AMQPQueryString { heartbeat: Some(heartbeat), connection_timeout, ..AMQPQueryString::default() },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vhost(url: &str) -> String {
+        parse_one(url, &AmqpOptions::default()).unwrap().vhost
+    }
+
+    #[test]
+    fn vhosts_follow_py_amqp() {
+        assert_eq!(vhost("amqp://h//"), "/");
+        assert_eq!(vhost("amqp://h/"), "/");
+        assert_eq!(vhost("amqp://h"), "/");
+        assert_eq!(vhost("amqp://h/prod"), "prod");
+        assert_eq!(vhost("amqp://h/%2f"), "/");
+        assert_eq!(vhost("amqp://h/a%2Fb"), "a/b");
+    }
+
+    #[test]
+    fn defaults_credentials_ports_and_heartbeat() {
+        let uri = parse_one("amqp://", &AmqpOptions::default()).unwrap();
+        assert_eq!(uri.authority.host, "localhost");
+        assert_eq!(uri.authority.port, 5672);
+        assert_eq!(uri.authority.userinfo.username, "guest");
+        assert_eq!(uri.query.heartbeat, Some(120));
+        let uri =
+            parse_one("amqps://u:p%40ss@rabbit/v?heartbeat=30&connect_timeout=4", &AmqpOptions::default()).unwrap();
+        assert_eq!(uri.scheme, AMQPScheme::AMQPS);
+        assert_eq!(uri.authority.port, 5671);
+        assert_eq!(uri.authority.userinfo.password, "p@ss");
+        assert_eq!(uri.query.heartbeat, Some(30));
+        assert_eq!(uri.query.connection_timeout, Some(4000));
+        assert_eq!(parse_one("pyamqp://h", &AmqpOptions::default()).unwrap().scheme, AMQPScheme::AMQP);
+    }
+
+    #[test]
+    fn failover_lists_and_redaction() {
+        let target = AmqpTarget::parse("amqp://a:secret@h1//;amqp://a:secret@h2//", &AmqpOptions::default()).unwrap();
+        assert_eq!(target.uris.len(), 2);
+        assert_eq!(target.display_url, "amqp://a:***@h1//;amqp://a:***@h2//");
+        assert_eq!(
+            AmqpTarget::parse("redis://h", &AmqpOptions::default()).unwrap_err().to_string(),
+            "Unsupported type: redis"
+        );
+    }
+}

@@ -1,0 +1,459 @@
+//! The AMQP 0-9-1 (RabbitMQ) broker, publishing side (spec §4): Celery's topology declared once
+//! per queue and connection, messages as the Python client writes them, and publisher confirms on
+//! one long-lived channel with many publishes in flight.
+//!
+//! One writer task owns the connection. Each message stays in `unconfirmed` until RabbitMQ
+//! confirms it; when the connection is lost, the writer reconnects with backoff, declares again
+//! and re-sends everything unconfirmed. Delivery is therefore at least once: a message whose
+//! confirm was lost with the connection is sent twice.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use lapin::options::{
+    BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, Connection, ExchangeKind};
+use lapin::{Confirmation, PublisherConfirm};
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Broker, OutcomeSender, Publication, PublishOutcome};
+use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::error::{CeleryError, Result};
+use crate::protocol::TaskMessage;
+
+/// How long the writer keeps trying to reconnect before it fails what it holds.
+const RECONNECT_WINDOW: Duration = Duration::from_secs(30);
+const MAX_BATCH: usize = 1024;
+
+/// Queue declaration settings; they must equal the workers' or RabbitMQ answers 406.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    pub queue_arguments: FieldTable,
+    pub passive: bool,
+}
+
+impl Topology {
+    pub fn from_options(options: &AmqpOptions) -> Self {
+        Self {
+            queue_arguments: options.queue_arguments.as_ref().map(field_table).unwrap_or_default(),
+            passive: options.passive.unwrap_or(false),
+        }
+    }
+}
+
+enum Command {
+    Publish(Publication),
+    Flush(oneshot::Sender<()>),
+    /// Sent by a confirm task whose channel died; carries the session generation it saw.
+    ConnectionLost(u64),
+}
+
+pub struct AmqpBroker {
+    target: AmqpTarget,
+    topology: Topology,
+    outcomes: OutcomeSender,
+    writer: Mutex<Option<mpsc::UnboundedSender<Command>>>,
+    closed: AtomicBool,
+}
+
+impl AmqpBroker {
+    pub fn new(target: AmqpTarget, topology: Topology, outcomes: OutcomeSender) -> Self {
+        Self { target, topology, outcomes, writer: Mutex::new(None), closed: AtomicBool::new(false) }
+    }
+
+    fn writer(&self) -> Option<mpsc::UnboundedSender<Command>> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut writer = self.writer.lock().unwrap();
+        if writer.is_none() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let task = Writer {
+                target: self.target.clone(),
+                topology: self.topology.clone(),
+                outcomes: self.outcomes.clone(),
+                commands: tx.clone(),
+                session: None,
+                generation: 0,
+                declared: HashSet::new(),
+                unconfirmed: Arc::default(),
+                confirm_tasks: Vec::new(),
+            };
+            tokio::spawn(task.run(rx));
+            *writer = Some(tx);
+        }
+        writer.clone()
+    }
+}
+
+impl Broker for AmqpBroker {
+    fn publish(&self, publication: Publication) {
+        let seq = publication.seq;
+        let sent = self.writer().map(|w| w.send(Command::Publish(publication)).is_ok()).unwrap_or(false);
+        if !sent {
+            let _ = self.outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(CeleryError::Disconnected) });
+        }
+    }
+
+    fn ready(&self) -> BoxFuture<'_, Result<()>> {
+        async move {
+            let connection = self.target.connect().await?;
+            let _ = connection.close(200, "ready check done".into()).await;
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        async move {
+            let writer = self.writer.lock().unwrap().take();
+            self.closed.store(true, Ordering::SeqCst);
+            if let Some(writer) = writer {
+                let (done, flushed) = oneshot::channel();
+                if writer.send(Command::Flush(done)).is_ok() {
+                    let _ = flushed.await;
+                }
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+struct Session {
+    connection: Connection,
+    channel: Channel,
+}
+
+type Unconfirmed = Arc<Mutex<BTreeMap<u64, Publication>>>;
+
+struct Writer {
+    target: AmqpTarget,
+    topology: Topology,
+    outcomes: OutcomeSender,
+    commands: mpsc::UnboundedSender<Command>,
+    session: Option<Session>,
+    /// Bumped at every new connection, so stale "connection lost" notices are ignored.
+    generation: u64,
+    /// Queues declared on the current connection.
+    declared: HashSet<String>,
+    /// Everything published and not yet confirmed (or failed), by sequence number.
+    unconfirmed: Unconfirmed,
+    confirm_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Writer {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        while let Some(first) = commands.recv().await {
+            let mut batch = Vec::new();
+            let mut flushes = Vec::new();
+            let mut lost = false;
+            let mut next = Some(first);
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Publish(publication) => batch.push(publication),
+                    Command::Flush(done) => flushes.push(done),
+                    Command::ConnectionLost(generation) => lost |= generation == self.generation,
+                }
+                if batch.len() < MAX_BATCH {
+                    next = commands.try_recv().ok();
+                }
+            }
+            if lost {
+                self.session = None;
+            }
+            if lost || !batch.is_empty() {
+                self.send(batch).await;
+            }
+            if !flushes.is_empty() {
+                self.settle_everything().await;
+                for done in flushes {
+                    let _ = done.send(());
+                }
+            }
+        }
+        if let Some(session) = self.session.take() {
+            let _ = session.connection.close(200, "client disconnected".into()).await;
+        }
+    }
+
+    /// Publishes the batch; on a new connection, re-publishes everything still unconfirmed.
+    async fn send(&mut self, batch: Vec<Publication>) {
+        let mut to_publish: Vec<u64> = batch.iter().map(|p| p.seq).collect();
+        self.unconfirmed.lock().unwrap().extend(batch.into_iter().map(|p| (p.seq, p)));
+        let deadline = Instant::now() + RECONNECT_WINDOW.max(self.target.connect_timeout());
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let attempt = async {
+                if self.session.is_none() {
+                    self.open_session().await?;
+                    to_publish = self.unconfirmed.lock().unwrap().keys().copied().collect();
+                }
+                self.publish_seqs(&to_publish).await
+            };
+            let error = match attempt.await {
+                Ok(()) => return,
+                Err(error) => error,
+            };
+            self.session = None;
+            if Instant::now() + delay > deadline {
+                let reason = error.to_string();
+                self.fail_all_unconfirmed(CeleryError::BrokerUnreachable {
+                    url: self.target.display_url.clone(),
+                    reason,
+                });
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    async fn open_session(&mut self) -> std::result::Result<(), SessionError> {
+        let connection = self.target.connect().await.map_err(|e| SessionError(e.to_string()))?;
+        let channel = open_confirm_channel(&connection).await?;
+        self.generation += 1;
+        self.declared.clear();
+        self.session = Some(Session { connection, channel });
+        Ok(())
+    }
+
+    /// Publishes each message without waiting for its confirm; one task per call awaits them.
+    async fn publish_seqs(&mut self, seqs: &[u64]) -> std::result::Result<(), SessionError> {
+        let mut confirms: Vec<(u64, PublisherConfirm)> = Vec::with_capacity(seqs.len());
+        let mut result = Ok(());
+        for seq in seqs {
+            let Some(publication) = self.unconfirmed.lock().unwrap().get(seq).cloned() else { continue };
+            if let Err(refusal) = self.declare(&publication.queue).await {
+                // The channel is gone but the connection lives: fail this message, carry on.
+                self.fail(&[publication.seq], refusal);
+                let session = self.session.as_mut().expect("declare needs a session");
+                session.channel = open_confirm_channel(&session.connection).await?;
+                continue;
+            }
+            let session = self.session.as_ref().expect("publishing needs a session");
+            let (properties, body) = amqp_message(&publication.message);
+            let options = BasicPublishOptions { mandatory: true, immediate: false };
+            match session
+                .channel
+                .basic_publish("".into(), publication.queue.as_str().into(), options, body, properties)
+                .await
+            {
+                Ok(confirm) => confirms.push((publication.seq, confirm)),
+                Err(error) => {
+                    result = Err(SessionError(error.to_string()));
+                    break;
+                }
+            }
+        }
+        if !confirms.is_empty() {
+            let task = await_confirms(
+                confirms,
+                self.generation,
+                self.unconfirmed.clone(),
+                self.outcomes.clone(),
+                self.commands.clone(),
+            );
+            self.confirm_tasks.retain(|t| !t.is_finished());
+            self.confirm_tasks.push(tokio::spawn(task));
+        }
+        result
+    }
+
+    /// Declares the queue, its direct exchange and the binding, as a Celery 5.7 worker does
+    /// (spec §4.1, §4.3); with `passive`, only checks that the queue exists. A refusal (406, 404)
+    /// closes the channel and is returned as the message's error.
+    async fn declare(&mut self, queue: &str) -> std::result::Result<(), CeleryError> {
+        if self.declared.contains(queue) {
+            return Ok(());
+        }
+        let channel = &self.session.as_ref().expect("declaring needs a session").channel;
+        let refused = |e: lapin::Error| CeleryError::PublishFailed(format!("declaring queue {queue} failed: {e}"));
+        let durable =
+            QueueDeclareOptions { durable: true, passive: self.topology.passive, ..QueueDeclareOptions::default() };
+        channel.queue_declare(queue.into(), durable, self.topology.queue_arguments.clone()).await.map_err(refused)?;
+        if !self.topology.passive {
+            let exchange = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+            channel
+                .exchange_declare(queue.into(), ExchangeKind::Direct, exchange, FieldTable::default())
+                .await
+                .map_err(refused)?;
+            let bind = QueueBindOptions::default();
+            channel
+                .queue_bind(queue.into(), queue.into(), queue.into(), bind, FieldTable::default())
+                .await
+                .map_err(refused)?;
+        }
+        self.declared.insert(queue.to_string());
+        Ok(())
+    }
+
+    /// Waits until every message handed to this writer is confirmed or failed.
+    async fn settle_everything(&mut self) {
+        loop {
+            for task in std::mem::take(&mut self.confirm_tasks) {
+                let _ = task.await;
+            }
+            if self.unconfirmed.lock().unwrap().is_empty() {
+                return;
+            }
+            // Confirms were lost with the connection: reconnect and send those messages again.
+            self.session = None;
+            self.send(Vec::new()).await;
+        }
+    }
+
+    fn fail(&self, seqs: &[u64], error: CeleryError) {
+        let mut unconfirmed = self.unconfirmed.lock().unwrap();
+        for seq in seqs {
+            unconfirmed.remove(seq);
+        }
+        let _ = self.outcomes.send(PublishOutcome { seqs: seqs.to_vec(), error: Some(error) });
+    }
+
+    fn fail_all_unconfirmed(&self, error: CeleryError) {
+        let seqs: Vec<u64> = self.unconfirmed.lock().unwrap().keys().copied().collect();
+        if !seqs.is_empty() {
+            self.fail(&seqs, error);
+        }
+    }
+}
+
+/// A connection or channel problem: the writer reconnects and re-sends.
+#[derive(Debug)]
+struct SessionError(String);
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+async fn open_confirm_channel(connection: &Connection) -> std::result::Result<Channel, SessionError> {
+    let channel = connection.create_channel().await.map_err(|e| SessionError(e.to_string()))?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await.map_err(|e| SessionError(e.to_string()))?;
+    Ok(channel)
+}
+
+/// Settles one publish call's messages in order: acks are reported together, returns and nacks
+/// one by one. A confirm lost with the channel leaves its message unconfirmed and tells the
+/// writer, which re-sends it on a new connection.
+async fn await_confirms(
+    confirms: Vec<(u64, PublisherConfirm)>,
+    generation: u64,
+    unconfirmed: Unconfirmed,
+    outcomes: OutcomeSender,
+    commands: mpsc::UnboundedSender<Command>,
+) {
+    let mut acked = Vec::with_capacity(confirms.len());
+    let mut lost = false;
+    for (seq, confirm) in confirms {
+        let error = match confirm.await {
+            Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => None,
+            Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
+                Some(CeleryError::Unroutable {
+                    routing_key: returned.routing_key.to_string(),
+                    reason: returned.reply_text.to_string(),
+                })
+            }
+            Ok(Confirmation::Nack(None)) => {
+                Some(CeleryError::PublishFailed("RabbitMQ refused the message (nack)".into()))
+            }
+            Err(_) => {
+                lost = true;
+                continue;
+            }
+        };
+        if unconfirmed.lock().unwrap().remove(&seq).is_none() {
+            continue; // already settled through a re-send
+        }
+        match error {
+            None => acked.push(seq),
+            Some(error) => {
+                let _ = outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(error) });
+            }
+        }
+    }
+    if !acked.is_empty() {
+        let _ = outcomes.send(PublishOutcome { seqs: acked, error: None });
+    }
+    if lost {
+        let _ = commands.send(Command::ConnectionLost(generation));
+    }
+}
+
+/// Properties and body as py-amqp sends a Celery task (spec §4.2): raw JSON body, persistent.
+fn amqp_message(message: &TaskMessage) -> (BasicProperties, &[u8]) {
+    let props = &message.properties;
+    let mut properties = BasicProperties::default()
+        .with_content_type(message.content_type().into())
+        .with_content_encoding(message.content_encoding().into())
+        .with_delivery_mode(props.delivery_mode)
+        .with_priority(props.priority)
+        .with_correlation_id(props.correlation_id.as_str().into())
+        .with_reply_to(props.reply_to.as_str().into())
+        .with_headers(field_table(&message.headers));
+    if let Some(expiration) = &props.expiration {
+        properties = properties.with_expiration(expiration.as_str().into());
+    }
+    (properties, message.body.as_bytes())
+}
+
+/// JSON → AMQP field table with the types py-amqp writes: strings as long strings (`S`, never
+/// the ambiguous `s`), integers as `I` or `l`, floats as `d`, null as `V`.
+pub fn field_table(object: &Map<String, Value>) -> FieldTable {
+    let mut table = FieldTable::default();
+    for (key, value) in object {
+        table.insert(ShortString::from(key.as_str()), amqp_value(value));
+    }
+    table
+}
+
+fn amqp_value(value: &Value) -> AMQPValue {
+    match value {
+        Value::Null => AMQPValue::Void,
+        Value::Bool(b) => AMQPValue::Boolean(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => match i32::try_from(i) {
+                Ok(small) => AMQPValue::LongInt(small),
+                Err(_) => AMQPValue::LongLongInt(i),
+            },
+            (None, Some(f)) => AMQPValue::Double(f),
+            (None, None) => AMQPValue::LongString(LongString::from(n.to_string())),
+        },
+        Value::String(s) => AMQPValue::LongString(LongString::from(s.as_str())),
+        Value::Array(items) => {
+            AMQPValue::FieldArray(FieldArray::from(items.iter().map(amqp_value).collect::<Vec<_>>()))
+        }
+        Value::Object(object) => AMQPValue::FieldTable(field_table(object)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn headers_use_py_amqp_field_types() {
+        let headers = json!({"s": "x", "b": true, "i": 5, "big": 5_000_000_000i64, "f": 1.5, "n": null,
+                              "a": [null, null], "o": {}});
+        let table = field_table(headers.as_object().unwrap());
+        let get = |k: &str| table.inner().get(&ShortString::from(k)).cloned().unwrap();
+        assert!(matches!(get("s"), AMQPValue::LongString(_)));
+        assert_eq!(get("b"), AMQPValue::Boolean(true));
+        assert_eq!(get("i"), AMQPValue::LongInt(5));
+        assert_eq!(get("big"), AMQPValue::LongLongInt(5_000_000_000));
+        assert_eq!(get("f"), AMQPValue::Double(1.5));
+        assert_eq!(get("n"), AMQPValue::Void);
+        assert!(matches!(get("a"), AMQPValue::FieldArray(_)));
+        assert!(matches!(get("o"), AMQPValue::FieldTable(_)));
+    }
+}
