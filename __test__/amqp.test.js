@@ -8,7 +8,7 @@ const { randomUUID } = require('node:crypto');
 const { createClient } = require('..');
 const { amqpUrl } = require('./support/services');
 const { startWorker, runPython } = require('./support/worker');
-const { uniqueQueue, recordTaskIds, dropResults, redisUrl } = require('./helpers');
+const { uniqueQueue, recordTaskIds, dropResults, closeAmqpConnections, rabbitmqctl, redisUrl } = require('./helpers');
 
 const admin = (url, ...args) => runPython('amqp_admin.py', [url, ...args]);
 
@@ -153,5 +153,72 @@ describe('publisher confirms', () => {
     client.conf.CELERY_BROKER_OPTIONS = { passive: true };
     await assert.rejects(client.createTask('tasks.add').delay(1, 1).sent, (e) => e.code === 'ERR_CELERY_PUBLISH_FAILED' && /NOT_FOUND/.test(e.message));
     await client.disconnect();
+  });
+});
+
+describe('connection loss', () => {
+  it('re-sends messages whose confirms were lost with the connection', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('resend');
+    const connectionName = `celery-native-test-${randomUUID()}`;
+    const client = createClient(broker, backend, queue);
+    client.conf.CELERY_BROKER_OPTIONS = { connectionName };
+    const task = client.createTask('tasks.add');
+    await task.delay(0, 0).sent; // connected, queue declared
+    const watermark = (await rabbitmqctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
+    let results;
+    try {
+      // A memory alarm makes RabbitMQ stop reading publishes: they stay unconfirmed.
+      await rabbitmqctl('set_vm_memory_high_watermark', '0');
+      results = Array.from({ length: 200 }, (_, i) => task.delay(i, i));
+      let settled = 0;
+      for (const r of results) r.sent.finally(() => (settled += 1)).catch(() => {});
+      assert.equal(await closeAmqpConnections(connectionName), 1);
+      assert.equal(settled, 0, 'nothing was confirmed while publishing was blocked');
+    } finally {
+      await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+    }
+    await Promise.all(results.map((r) => r.sent));
+    await client.disconnect();
+    const onQueue = JSON.parse(await admin(broker, 'drain', queue));
+    assert.deepEqual(results.map((r) => r.taskId).filter((id) => !onQueue.includes(id)), []);
+    await admin(broker, 'delete', queue);
+  });
+
+
+  it('reconnects when RabbitMQ closes the connection mid-stream; every confirmed task is on the queue', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('fault');
+    const connectionName = `celery-native-test-${randomUUID()}`;
+    const client = createClient(broker, backend, queue);
+    client.conf.CELERY_BROKER_OPTIONS = { connectionName };
+    const reported = [];
+    client.on('error', (e) => reported.push(e));
+    const task = client.createTask('tasks.add');
+    const results = [task.delay(0, 0)];
+    await results[0].sent; // connected
+    // rabbitmqctl takes a few hundred ms; the sends are spread over longer than that, so the
+    // connection closes while messages are in flight.
+    const closing = closeAmqpConnections(connectionName);
+    for (let wave = 0; wave < 37; wave++) {
+      for (let i = 0; i < 27; i++) results.push(task.delay(wave, i));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // pacing the stream, not waiting for an event
+    }
+    assert.equal(results.length, 1000);
+    const outcomes = await Promise.allSettled(results.map((r) => r.sent));
+    assert.equal(await closing, 1, 'the client had one connection, and it was closed');
+    assert.deepEqual(outcomes.filter((o) => o.status === 'rejected'), []);
+    assert.deepEqual(reported, []);
+    await client.disconnect();
+
+    // At least once: a message whose confirm was lost with the connection is sent again.
+    const onQueue = JSON.parse(await admin(broker, 'drain', queue));
+    const missing = results.map((r) => r.taskId).filter((id) => !onQueue.includes(id));
+    assert.deepEqual(missing, []);
+    assert.ok(onQueue.length >= 1000, `${onQueue.length} messages`);
+    if (process.env.CELERY_NATIVE_TEST_VERBOSE) console.log(`fault test: ${onQueue.length - 1000} duplicates`);
+    await admin(broker, 'delete', queue);
   });
 });

@@ -2,7 +2,25 @@
 // Small shared pieces of the JS test suites.
 
 const { randomUUID } = require('node:crypto');
-const { redisUrl, redisCommand } = require('./support/services');
+const { execFile } = require('node:child_process');
+const { promisify } = require('node:util');
+const { redisUrl, redisCommand, privateServices } = require('./support/services');
+
+/** rabbitmqctl against the RabbitMQ the tests use (the machine's, or the private node). */
+async function rabbitmqctl(...args) {
+  const node = privateServices.rabbitmq;
+  const env = node ? { ...process.env, ERL_EPMD_PORT: String(node.epmdPort) } : process.env;
+  const { stdout } = await promisify(execFile)('rabbitmqctl', [...(node ? ['-n', node.nodename] : []), ...args], { env });
+  return stdout;
+}
+
+/** Closes the broker's connections that carry this connection name, as an operator would. */
+async function closeAmqpConnections(connectionName) {
+  const rows = (await rabbitmqctl('list_connections', '-q', 'pid', 'client_properties')).split('\n');
+  const pids = rows.filter((row) => row.includes(`"${connectionName}"`)).map((row) => row.split('\t')[0]);
+  for (const pid of pids) await rabbitmqctl('close_connection', pid, 'test: connection closed on purpose');
+  return pids.length;
+}
 
 /** A queue name no other test uses. */
 function uniqueQueue(label) {
@@ -49,4 +67,4 @@ async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   }
 }
 
-module.exports = { uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };
+module.exports = { rabbitmqctl, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };

@@ -42,7 +42,7 @@ function redisOptionsJson(options) {
  */
 function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { timeout, connectTimeout, heartbeat, queueArguments, passive } = options;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName } = options;
   return JSON.stringify({
     ca: pemText(options.ca),
     cert: pemText(options.cert),
@@ -52,6 +52,7 @@ function amqpOptionsJson(options) {
     heartbeat,
     queueArguments,
     passive,
+    connectionName,
   });
 }
 

@@ -39,6 +39,8 @@ pub struct AmqpOptions {
     pub queue_arguments: Option<serde_json::Map<String, serde_json::Value>>,
     /// Only check that queues exist (the workers own the topology).
     pub passive: Option<bool>,
+    /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
+    pub connection_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ pub struct AmqpTarget {
     /// CA and client identity for amqps://; `None` uses the system's roots.
     tls: Option<OwnedTLSConfig>,
     connect_timeout: Duration,
+    connection_name: String,
     pub display_url: String,
 }
 
@@ -78,7 +81,8 @@ impl AmqpTarget {
         };
         let tls = (options.ca.is_some() || identity.is_some())
             .then(|| OwnedTLSConfig { cert_chain: options.ca.clone(), identity });
-        Ok(Self { uris, tls, connect_timeout, display_url })
+        let connection_name = options.connection_name.clone().unwrap_or_else(|| "celery-native".into());
+        Ok(Self { uris, tls, connect_timeout, connection_name, display_url })
     }
 
     pub fn connect_timeout(&self) -> Duration {
@@ -89,7 +93,7 @@ impl AmqpTarget {
     pub async fn connect(&self) -> Result<Connection> {
         let mut last_error = String::new();
         for uri in &self.uris {
-            let properties = ConnectionProperties::default().with_connection_name("celery-native".into());
+            let properties = ConnectionProperties::default().with_connection_name(self.connection_name.as_str().into());
             let attempt = async {
                 match &self.tls {
                     None => Connection::connect_uri(uri.clone(), properties).await,

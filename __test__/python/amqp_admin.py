@@ -2,7 +2,10 @@
 
     python amqp_admin.py <amqp url> count <queue>          -> prints the message count
     python amqp_admin.py <amqp url> delete <queue> [...]   -> deletes the queues and their exchanges
+    python amqp_admin.py <amqp url> drain <queue>          -> takes every message, prints their task ids
 """
+
+import json
 
 import sys
 
@@ -19,6 +22,14 @@ def main(url, command, *names):
             for name in names:
                 channel.queue_delete(name)
                 channel.exchange_delete(name)
+        elif command == "drain":
+            ids = []
+            while True:
+                message = channel.basic_get(names[0], no_ack=True)
+                if message is None:
+                    break
+                ids.append(message.headers.get("id") or json.loads(message.body)["id"])
+            print(json.dumps(ids))
         else:
             raise SystemExit(f"unknown command {command}")
 
