@@ -22,8 +22,12 @@ export declare class ClientWrapper {
   close(): Promise<void>
 }
 
-export declare class RedisBackendWrapper {
-  constructor(url: string, optionsJson?: string | undefined | null, keyPrefix?: string | undefined | null)
+export declare class ResultBackendWrapper {
+  /**
+   * A Redis backend for `url`; or, with `rpc_reply_to`, Celery's RPC backend consuming that
+   * reply queue on the AMQP broker at `url`.
+   */
+  constructor(url: string, optionsJson?: string | undefined | null, rpcReplyTo?: string | undefined | null)
   ready(): Promise<void>
   getTaskMeta(taskId: string): Promise<string | null>
   storeTaskMeta(taskId: string, metaJson: string, expiresSeconds?: number | undefined | null): Promise<void>

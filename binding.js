@@ -836,4 +836,4 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.ClientWrapper = nativeBinding.ClientWrapper
-module.exports.RedisBackendWrapper = nativeBinding.RedisBackendWrapper
+module.exports.ResultBackendWrapper = nativeBinding.ResultBackendWrapper

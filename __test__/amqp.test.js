@@ -8,7 +8,7 @@ const { randomUUID } = require('node:crypto');
 const { createClient } = require('..');
 const { amqpUrl } = require('./support/services');
 const { startWorker, runPython } = require('./support/worker');
-const { uniqueQueue, recordTaskIds, dropResults, closeAmqpConnections, rabbitmqctl, redisUrl } = require('./helpers');
+const { uniqueQueue, recordTaskIds, dropResults, closeAmqpConnections, rabbitmqctl, eventually, redisUrl, redisCommand } = require('./helpers');
 
 const admin = (url, ...args) => runPython('amqp_admin.py', [url, ...args]);
 
@@ -77,6 +77,65 @@ for (const protocol of [2, 1]) {
         assert.equal(seen.message.payload.id, taskId);
       }
       assert.deepEqual(seen.args, [1, 'é']);
+    });
+  });
+}
+
+for (const protocol of [2, 1]) {
+  describe(`rpc:// results from a Python worker, protocol ${protocol}`, () => {
+    let broker;
+    let redis;
+    let queue;
+    let worker;
+    let client;
+
+    before(async () => {
+      broker = await amqpUrl();
+      redis = `${await redisUrl()}/0`;
+      queue = uniqueQueue(`rpc-p${protocol}`);
+      worker = await startWorker({ broker, backend: 'rpc://', queues: [queue], concurrency: 8, env: { CELERY_NATIVE_TEST_REDIS_URL: redis } });
+      client = createClient(broker, 'rpc://', queue);
+      client.conf.TASK_PROTOCOL = protocol;
+    });
+
+    after(async () => {
+      await client.disconnect();
+      await worker.stop();
+      await admin(broker, 'delete', queue, client.broker.replyTo);
+    });
+
+    it('returns results and Python exceptions through the reply queue', async () => {
+      const result = client.createTask('tasks.add').delay(2, 3);
+      assert.equal(await result.get(20_000), 5);
+      assert.equal(await result.status(), 'SUCCESS');
+      const error = await client.createTask('tasks.fail').delay('boom').get(20_000).catch((e) => e);
+      assert.equal(error.message, 'FAILURE');
+      assert.equal(error.exc_type, 'MyError');
+      assert.deepEqual(error.exc_message, ['boom']);
+    });
+
+    it('dispatches interleaved replies of many tasks by correlation id', async () => {
+      const add = client.createTask('tasks.add');
+      const results = Array.from({ length: 300 }, (_, i) => add.delay(i, 1));
+      assert.deepEqual(await Promise.all(results.map((r) => r.get(60_000))), results.map((_, i) => i + 1));
+    });
+
+    it('shows PROGRESS in status() while get() keeps waiting', async () => {
+      const releaseKey = `cn-release-${randomUUID()}`;
+      const result = client.createTask('tasks.progress_then_wait').applyAsync([releaseKey, 2]);
+      let settled = false;
+      const final = result.get(30_000).finally(() => (settled = true));
+      await eventually(async () => (await result.status()) === 'PROGRESS');
+      assert.equal(settled, false);
+      await redisCommand(redis, 'SET', releaseKey, '1', 'EX', '60');
+      assert.equal(await final, 'done');
+      await redisCommand(redis, 'DEL', releaseKey);
+    });
+
+    it('answers null for unknown ids and times out with TIMEOUT', async () => {
+      const unknown = client.asyncResult(randomUUID());
+      assert.equal(await unknown.status(), null);
+      await assert.rejects(unknown.get(200), { code: 'ERR_CELERY_TIMEOUT' });
     });
   });
 }

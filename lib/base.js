@@ -4,6 +4,8 @@ const { EventEmitter } = require('node:events');
 const { defaultConf } = require('./conf');
 const { newCeleryBroker } = require('./brokers');
 const { newCeleryBackend } = require('./backends');
+const RpcBackend = require('./backends/rpc');
+const { schemeOf } = require('./transport-url');
 
 /**
  * What Client (and later Worker) share: a per-instance `conf`, and a broker and backend created
@@ -22,7 +24,10 @@ class Base extends EventEmitter {
 
   get broker() {
     if (!this._broker) {
-      this._broker = newCeleryBroker(this.conf.CELERY_BROKER, this.conf.CELERY_BROKER_OPTIONS);
+      // With rpc:// results the broker declares the reply queue before the first task, so no
+      // reply can be dropped.
+      const options = this._rpcResults() ? { ...this.conf.CELERY_BROKER_OPTIONS, declareReplyQueue: true } : this.conf.CELERY_BROKER_OPTIONS;
+      this._broker = newCeleryBroker(this.conf.CELERY_BROKER, options);
       // Publish failures reach the caller through `result.sent` / `get()`; listeners of
       // 'error' hear about them too. Without a listener nothing is thrown.
       this._broker.onPublishError = (error) => {
@@ -33,8 +38,16 @@ class Base extends EventEmitter {
   }
 
   get backend() {
-    if (!this._backend) this._backend = newCeleryBackend(this.conf.CELERY_BACKEND, this.conf.CELERY_BACKEND_OPTIONS);
+    if (!this._backend) {
+      this._backend = this._rpcResults()
+        ? new RpcBackend(this.broker)
+        : newCeleryBackend(this.conf.CELERY_BACKEND, this.conf.CELERY_BACKEND_OPTIONS);
+    }
     return this._backend;
+  }
+
+  _rpcResults() {
+    return schemeOf(this.conf.CELERY_BACKEND) === 'rpc';
   }
 
   /** Resolves once broker and backend answer; rejects with the first connection error. */

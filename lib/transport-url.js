@@ -42,7 +42,7 @@ function redisOptionsJson(options) {
  */
 function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName } = options;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue } = options;
   return JSON.stringify({
     ca: pemText(options.ca),
     cert: pemText(options.cert),
@@ -53,6 +53,7 @@ function amqpOptionsJson(options) {
     queueArguments,
     passive,
     connectionName,
+    declareReplyQueue,
   });
 }
 

@@ -39,6 +39,8 @@ pub struct AmqpOptions {
     pub queue_arguments: Option<serde_json::Map<String, serde_json::Value>>,
     /// Only check that queues exist (the workers own the topology).
     pub passive: Option<bool>,
+    /// Set by the JS layer when the result backend is `rpc://`.
+    pub declare_reply_queue: Option<bool>,
     /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
     pub connection_name: Option<String>,
 }
@@ -166,6 +168,21 @@ fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
         vhost,
         query: AMQPQueryString { heartbeat: Some(heartbeat), connection_timeout, ..AMQPQueryString::default() },
     })
+}
+
+/// Celery's `result_expires` in milliseconds: the RPC reply queue's `x-expires`.
+const REPLY_QUEUE_EXPIRES_MS: i64 = 86_400_000;
+
+/// Declares a client's RPC reply queue exactly as Celery 5.7 does (spec §5.5): durable,
+/// auto-delete, `x-expires` one day. Both the publisher (before the first task, so no reply can
+/// be dropped) and the RPC backend's consumer declare it.
+pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str) -> lapin::Result<()> {
+    use lapin::options::QueueDeclareOptions;
+    use lapin::types::{AMQPValue, FieldTable};
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-expires".into(), AMQPValue::LongLongInt(REPLY_QUEUE_EXPIRES_MS));
+    let options = QueueDeclareOptions { durable: true, auto_delete: true, ..QueueDeclareOptions::default() };
+    channel.queue_declare(name.into(), options, arguments).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(broker: Arc<dyn Broker>) -> Self {
-        Self { broker, producer: this_process() }
+    pub fn new(broker: Arc<dyn Broker>, producer: Producer) -> Self {
+        Self { broker, producer }
     }
 
     pub fn producer(&self) -> &Producer {
@@ -35,7 +35,7 @@ impl Client {
 
 /// `gen<pid>@<hostname>` as Celery names a client, and the oid Celery derives from it
 /// (a UUID3 in the OID namespace, spec §5.5), used as `reply_to`.
-fn this_process() -> Producer {
+pub fn producer_for_this_process() -> Producer {
     let pid = std::process::id();
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()

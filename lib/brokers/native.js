@@ -19,6 +19,11 @@ class NativeBroker {
     this.onPublishError = null;
   }
 
+  /** The oid written as `reply_to` on every message: the RPC backend's reply queue. */
+  get replyTo() {
+    return this._native.replyTo;
+  }
+
   isReady() {
     return this._native.ready().catch((e) => Promise.reject(fromNative(e)));
   }

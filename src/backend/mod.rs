@@ -1,3 +1,14 @@
 //! Result backends: where task states are read (and, for workers, written). One file per kind.
 
 pub mod redis;
+pub mod rpc;
+
+use crate::protocol::ResultMeta;
+
+/// How a wait for a task's ready state ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitOutcome {
+    Ready(ResultMeta),
+    TimedOut,
+    Cancelled,
+}

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::WaitOutcome;
 use crate::error::{is_connection_error, CeleryError, Result};
 use crate::protocol::result_meta::normalize_result_keyprefix;
 use crate::protocol::{task_meta_key, ResultMeta};
@@ -32,13 +33,6 @@ pub struct RedisBackend {
     hub: Mutex<Option<Arc<Hub>>>,
     connecting: tokio::sync::Mutex<()>,
     closed: AtomicBool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum WaitOutcome {
-    Ready(ResultMeta),
-    TimedOut,
-    Cancelled,
 }
 
 impl RedisBackend {

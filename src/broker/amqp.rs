@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Broker, OutcomeSender, Publication, PublishOutcome};
-use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget};
 use crate::error::{CeleryError, Result};
 use crate::protocol::TaskMessage;
 
@@ -37,13 +37,17 @@ const MAX_BATCH: usize = 1024;
 pub struct Topology {
     pub queue_arguments: FieldTable,
     pub passive: bool,
+    /// The client's RPC reply queue, declared before the first publish so that no reply is
+    /// dropped (Python's rpc backend does the same in `on_task_call`).
+    pub reply_queue: Option<String>,
 }
 
 impl Topology {
-    pub fn from_options(options: &AmqpOptions) -> Self {
+    pub fn from_options(options: &AmqpOptions, reply_to: &str) -> Self {
         Self {
             queue_arguments: options.queue_arguments.as_ref().map(field_table).unwrap_or_default(),
             passive: options.passive.unwrap_or(false),
+            reply_queue: options.declare_reply_queue.unwrap_or(false).then(|| reply_to.to_string()),
         }
     }
 }
@@ -219,6 +223,9 @@ impl Writer {
     async fn open_session(&mut self) -> std::result::Result<(), SessionError> {
         let connection = self.target.connect().await.map_err(|e| SessionError(e.to_string()))?;
         let channel = open_confirm_channel(&connection).await?;
+        if let Some(reply_queue) = &self.topology.reply_queue {
+            declare_reply_queue(&channel, reply_queue).await.map_err(|e| SessionError(e.to_string()))?;
+        }
         self.generation += 1;
         self.declared.clear();
         self.session = Some(Session { connection, channel });

@@ -1,14 +1,18 @@
-//! `RedisBackendWrapper`: reads (and, for celery-node compatibility, writes) task results.
+//! `ResultBackendWrapper`: reads (and, for celery-node compatibility, writes) task results, over
+//! Redis or over Celery's RPC reply queue.
 
 use std::time::Duration;
 
+use napi::Result;
 use napi_derive::napi;
 
 use super::client::parse_options;
-use napi::Result;
-
 use super::errors::to_js_error;
-use crate::backend::redis::{RedisBackend, WaitOutcome, DEFAULT_RESULT_EXPIRES};
+use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
+use crate::backend::rpc::RpcBackend;
+use crate::backend::WaitOutcome;
+use crate::error::CeleryError;
 use crate::redis_connection::{RedisOptions, RedisTarget};
 
 #[napi(object)]
@@ -19,28 +23,51 @@ pub struct WaitResult {
     pub meta: Option<String>,
 }
 
-#[napi]
-pub struct RedisBackendWrapper {
-    backend: RedisBackend,
+enum Backend {
+    Redis(RedisBackend),
+    Rpc(RpcBackend),
 }
 
 #[napi]
-impl RedisBackendWrapper {
+pub struct ResultBackendWrapper {
+    backend: Backend,
+}
+
+#[napi]
+impl ResultBackendWrapper {
+    /// A Redis backend for `url`; or, with `rpc_reply_to`, Celery's RPC backend consuming that
+    /// reply queue on the AMQP broker at `url`.
     #[napi(constructor)]
-    pub fn new(url: String, options_json: Option<String>, key_prefix: Option<String>) -> Result<Self> {
-        let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
-        let target = RedisTarget::parse(&url, &options).map_err(to_js_error)?;
-        Ok(Self { backend: RedisBackend::new(target, key_prefix.as_deref().unwrap_or("")) })
+    pub fn new(url: String, options_json: Option<String>, rpc_reply_to: Option<String>) -> Result<Self> {
+        let backend = match rpc_reply_to {
+            Some(reply_to) => {
+                let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
+                Backend::Rpc(RpcBackend::new(AmqpTarget::parse(&url, &options).map_err(to_js_error)?, reply_to))
+            }
+            None => {
+                let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
+                Backend::Redis(RedisBackend::new(RedisTarget::parse(&url, &options).map_err(to_js_error)?, ""))
+            }
+        };
+        Ok(Self { backend })
     }
 
     #[napi]
     pub async fn ready(&self) -> Result<()> {
-        self.backend.ready().await.map_err(to_js_error)
+        match &self.backend {
+            Backend::Redis(redis) => redis.ready().await,
+            Backend::Rpc(rpc) => rpc.ready().await,
+        }
+        .map_err(to_js_error)
     }
 
     #[napi]
     pub async fn get_task_meta(&self, task_id: String) -> Result<Option<String>> {
-        self.backend.get_task_meta(&task_id).await.map_err(to_js_error)
+        match &self.backend {
+            Backend::Redis(redis) => redis.get_task_meta(&task_id).await,
+            Backend::Rpc(rpc) => rpc.get_task_meta(&task_id).await,
+        }
+        .map_err(to_js_error)
     }
 
     #[napi]
@@ -50,8 +77,12 @@ impl RedisBackendWrapper {
         meta_json: String,
         expires_seconds: Option<f64>,
     ) -> Result<()> {
+        let Backend::Redis(redis) = &self.backend else {
+            let reason = "storing results needs the Redis backend; RPC results are sent by workers".to_string();
+            return Err(to_js_error(CeleryError::InvalidOption { name: "backend".into(), reason }));
+        };
         let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
-        self.backend.store_task_meta(&task_id, &meta_json, expires).await.map_err(to_js_error)
+        redis.store_task_meta(&task_id, &meta_json, expires).await.map_err(to_js_error)
     }
 
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.
@@ -65,7 +96,11 @@ impl RedisBackendWrapper {
         // A timeout too large for a Duration (Infinity, 1e300) is no limit at all.
         let timeout = timeout_ms.filter(|ms| *ms > 0.0).and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok());
         let interval = Duration::from_secs_f64(poll_interval_ms.unwrap_or(500.0).max(1.0) / 1000.0);
-        let outcome = self.backend.wait_for_ready(&task_id, timeout, interval).await.map_err(to_js_error)?;
+        let outcome = match &self.backend {
+            Backend::Redis(redis) => redis.wait_for_ready(&task_id, timeout, interval).await,
+            Backend::Rpc(rpc) => rpc.wait_for_ready(&task_id, timeout).await,
+        }
+        .map_err(to_js_error)?;
         Ok(match outcome {
             WaitOutcome::Ready(meta) => WaitResult { outcome: "ready".into(), meta: Some(meta.json) },
             WaitOutcome::TimedOut => WaitResult { outcome: "timeout".into(), meta: None },
@@ -75,12 +110,18 @@ impl RedisBackendWrapper {
 
     #[napi]
     pub async fn close(&self) -> Result<()> {
-        self.backend.close();
+        match &self.backend {
+            Backend::Redis(redis) => redis.close(),
+            Backend::Rpc(rpc) => rpc.close().await,
+        }
         Ok(())
     }
 
     #[napi]
     pub fn cancel_wait(&self, task_id: String) {
-        self.backend.cancel(&task_id);
+        match &self.backend {
+            Backend::Redis(redis) => redis.cancel(&task_id),
+            Backend::Rpc(rpc) => rpc.cancel(&task_id),
+        }
     }
 }

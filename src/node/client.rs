@@ -15,7 +15,7 @@ use crate::amqp_connection::{AmqpOptions, AmqpTarget};
 use crate::broker::amqp::{AmqpBroker, Topology};
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, OutcomeSender, PublishOutcome};
-use crate::client::Client;
+use crate::client::{producer_for_this_process, Client};
 use crate::error::CeleryError;
 use crate::protocol::time::from_unix_seconds;
 use crate::protocol::{Expiry, ProtocolVersion, RedisKeyLayout, TaskOptions, TaskRequest};
@@ -61,8 +61,9 @@ impl ClientWrapper {
     #[napi(constructor)]
     pub fn new(broker_url: String, options_json: Option<String>) -> Result<Self> {
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
-        let broker = broker_for_url(&broker_url, options_json.as_deref(), outcome_tx)?;
-        Ok(Self { client: Client::new(broker), outcomes: Arc::new(Mutex::new(outcome_rx)) })
+        let producer = producer_for_this_process();
+        let broker = broker_for_url(&broker_url, options_json.as_deref(), &producer.reply_to, outcome_tx)?;
+        Ok(Self { client: Client::new(broker, producer), outcomes: Arc::new(Mutex::new(outcome_rx)) })
     }
 
     #[napi(getter)]
@@ -138,13 +139,18 @@ impl ClientWrapper {
 }
 
 /// The broker a URL names; the first URL decides when several are given for failover.
-fn broker_for_url(url: &str, options_json: Option<&str>, outcomes: OutcomeSender) -> Result<Arc<dyn Broker>> {
+fn broker_for_url(
+    url: &str,
+    options_json: Option<&str>,
+    reply_to: &str,
+    outcomes: OutcomeSender,
+) -> Result<Arc<dyn Broker>> {
     let scheme = url.split("://").next().unwrap_or_default().to_ascii_lowercase();
     Ok(match scheme.as_str() {
         "amqp" | "amqps" | "pyamqp" => {
             let options: AmqpOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
             let target = AmqpTarget::parse(url, &options).map_err(to_js_error)?;
-            Arc::new(AmqpBroker::new(target, Topology::from_options(&options), outcomes))
+            Arc::new(AmqpBroker::new(target, Topology::from_options(&options, reply_to), outcomes))
         }
         _ => {
             let options: RedisOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;

@@ -9,6 +9,8 @@ export default class AMQPBroker implements CeleryBroker {
   private _native;
   /** Validates the URL(s) and options; connects on first use. */
   constructor(url: string, opts?: TransportOptions);
+  /** The oid written as `reply_to` on every message: the `rpc://` backend's reply queue. */
+  readonly replyTo: string;
   isReady(): Promise<void>;
   /** Waits until every queued message is confirmed (or failed), then closes the connection. */
   disconnect(): Promise<void>;

@@ -1,0 +1,41 @@
+'use strict';
+// What the native result backends share, shaped like celery-node's backends (getTaskMeta,
+// isReady, disconnect) plus the push-based wait AsyncResult#get uses.
+
+const { ResultBackendWrapper } = require('../../binding');
+const { callNative, fromNative } = require('../errors');
+const { parseMeta } = require('../result-decoding');
+
+class NativeBackend {
+  /** @param optionsJson the transport's options, already converted by the subclass */
+  constructor(url, opts, optionsJson, rpcReplyTo) {
+    this.url = url;
+    this.opts = opts;
+    this._native = callNative(() => new ResultBackendWrapper(url, optionsJson, rpcReplyTo));
+  }
+
+  isReady() {
+    return this._native.ready().catch((e) => Promise.reject(fromNative(e)));
+  }
+
+  /** Resolves "OK", as ioredis' QUIT does for celery-node. */
+  disconnect() {
+    return this._native.close().then(() => 'OK', (e) => Promise.reject(fromNative(e)));
+  }
+
+  /** The stored meta object, or null when nothing is stored. */
+  getTaskMeta(taskId) {
+    return this._native.getTaskMeta(taskId).then(parseMeta, (e) => Promise.reject(fromNative(e)));
+  }
+
+  /** { outcome: 'ready' | 'timeout' | 'cancelled' }: push-based wait used by AsyncResult#get. */
+  _waitForReady(taskId, timeout, interval) {
+    return this._native.waitForReady(taskId, timeout || null, interval).catch((e) => Promise.reject(fromNative(e)));
+  }
+
+  _cancelWait(taskId) {
+    this._native.cancelWait(taskId);
+  }
+}
+
+module.exports = NativeBackend;

@@ -1,0 +1,189 @@
+//! Celery's RPC result backend (`rpc://`, spec §5.5): workers publish every state change of a task
+//! to the client's reply queue (named by the client's oid, the `reply_to` of its messages), with
+//! the task id as `correlation_id`. One consumer per client reads them all and dispatches by id.
+//!
+//! Results are messages, consumed once: the latest state of each task is kept in a bounded map,
+//! so `status()` and `get()` can be asked after the reply arrived, as Python's client buffers.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::options::BasicConsumeOptions;
+use lapin::types::FieldTable;
+use tokio::sync::oneshot;
+
+use super::WaitOutcome;
+use crate::amqp_connection::{declare_reply_queue, AmqpTarget};
+use crate::error::{CeleryError, Result};
+use crate::protocol::ResultMeta;
+
+/// Task states kept for tasks nobody has asked about yet.
+const MAX_BUFFERED_TASKS: usize = 10_000;
+
+pub struct RpcBackend {
+    target: AmqpTarget,
+    reply_to: String,
+    state: Arc<Mutex<RpcState>>,
+    /// Started on first use and kept running (reconnecting) until `close`.
+    consumer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    closed: Arc<AtomicBool>,
+}
+
+#[derive(Default)]
+struct RpcState {
+    latest: HashMap<String, ResultMeta>,
+    order: VecDeque<String>,
+    next_waiter_id: u64,
+    waiters: HashMap<String, Vec<(u64, oneshot::Sender<ResultMeta>)>>,
+}
+
+impl RpcState {
+    fn record(&mut self, task_id: String, meta: ResultMeta) {
+        if meta.is_ready() {
+            for (_, waiter) in self.waiters.remove(&task_id).unwrap_or_default() {
+                let _ = waiter.send(meta.clone());
+            }
+        }
+        if self.latest.insert(task_id.clone(), meta).is_none() {
+            self.order.push_back(task_id);
+            while self.order.len() > MAX_BUFFERED_TASKS {
+                if let Some(oldest) = self.order.pop_front() {
+                    self.latest.remove(&oldest);
+                }
+            }
+        }
+    }
+}
+
+impl RpcBackend {
+    pub fn new(target: AmqpTarget, reply_to: String) -> Self {
+        Self {
+            target,
+            reply_to,
+            state: Arc::default(),
+            consumer: tokio::sync::Mutex::new(None),
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Declares the reply queue and starts the consumer (once); resolves when it consumes.
+    pub async fn ready(&self) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(CeleryError::Disconnected);
+        }
+        let mut consumer = self.consumer.lock().await;
+        if consumer.as_ref().is_some_and(|task| !task.is_finished()) {
+            return Ok(());
+        }
+        let deliveries = consume(&self.target, &self.reply_to).await?;
+        let task = tokio::spawn(run_consumer(
+            deliveries,
+            self.target.clone(),
+            self.reply_to.clone(),
+            self.state.clone(),
+            self.closed.clone(),
+        ));
+        *consumer = Some(task);
+        Ok(())
+    }
+
+    /// The latest state received for the task, or `None` (nothing received: PENDING).
+    pub async fn get_task_meta(&self, task_id: &str) -> Result<Option<String>> {
+        self.ready().await?;
+        Ok(self.state.lock().unwrap().latest.get(task_id).map(|meta| meta.json.clone()))
+    }
+
+    pub async fn wait_for_ready(&self, task_id: &str, timeout: Option<Duration>) -> Result<WaitOutcome> {
+        self.ready().await?;
+        let (waiter_id, notified) = {
+            let mut state = self.state.lock().unwrap();
+            if let Some(meta) = state.latest.get(task_id).filter(|meta| meta.is_ready()) {
+                return Ok(WaitOutcome::Ready(meta.clone()));
+            }
+            let (tx, rx) = oneshot::channel();
+            state.next_waiter_id += 1;
+            let id = state.next_waiter_id;
+            state.waiters.entry(task_id.to_string()).or_default().push((id, tx));
+            (id, rx)
+        };
+        let wait = async { notified.await.map(WaitOutcome::Ready).unwrap_or(WaitOutcome::Cancelled) };
+        let outcome = match timeout {
+            Some(limit) => tokio::time::timeout(limit, wait).await.unwrap_or(WaitOutcome::TimedOut),
+            None => wait.await,
+        };
+        let mut state = self.state.lock().unwrap();
+        if let Some(waiters) = state.waiters.get_mut(task_id) {
+            waiters.retain(|(id, _)| *id != waiter_id);
+            if waiters.is_empty() {
+                state.waiters.remove(task_id);
+            }
+        }
+        Ok(outcome)
+    }
+
+    pub fn cancel(&self, task_id: &str) {
+        self.state.lock().unwrap().waiters.remove(task_id);
+    }
+
+    /// Stops consuming; the reply queue stays (it expires by itself, as Python's does).
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.state.lock().unwrap().waiters.clear();
+        if let Some(task) = self.consumer.lock().await.take() {
+            task.abort();
+        }
+    }
+}
+
+type Deliveries = (lapin::Connection, lapin::Consumer);
+
+async fn consume(target: &AmqpTarget, reply_to: &str) -> Result<Deliveries> {
+    let connection = target.connect().await?;
+    let failed =
+        |e: lapin::Error| CeleryError::BackendUnreachable { url: target.display_url.clone(), reason: e.to_string() };
+    let channel = connection.create_channel().await.map_err(failed)?;
+    declare_reply_queue(&channel, reply_to).await.map_err(failed)?;
+    let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
+    let consumer =
+        channel.basic_consume(reply_to.into(), "".into(), options, FieldTable::default()).await.map_err(failed)?;
+    Ok((connection, consumer))
+}
+
+/// Dispatches replies by correlation id; when the connection drops, reconnects with backoff and
+/// consumes again (replies published meanwhile wait in the durable queue).
+async fn run_consumer(
+    mut deliveries: Deliveries,
+    target: AmqpTarget,
+    reply_to: String,
+    state: Arc<Mutex<RpcState>>,
+    closed: Arc<AtomicBool>,
+) {
+    loop {
+        while let Some(Ok(delivery)) = deliveries.1.next().await {
+            let Ok(meta) = ResultMeta::parse(&delivery.data) else { continue };
+            let task_id = delivery.properties.correlation_id().as_ref().map(|id| id.to_string()).or_else(|| {
+                serde_json::from_str::<serde_json::Value>(&meta.json).ok()?.get("task_id")?.as_str().map(String::from)
+            });
+            if let Some(task_id) = task_id {
+                state.lock().unwrap().record(task_id, meta);
+            }
+        }
+        let mut delay = Duration::from_millis(100);
+        loop {
+            if closed.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(delay).await;
+            match consume(&target, &reply_to).await {
+                Ok(fresh) => {
+                    deliveries = fresh;
+                    break;
+                }
+                Err(_) => delay = (delay * 2).min(Duration::from_secs(5)),
+            }
+        }
+    }
+}
