@@ -24,8 +24,9 @@ export declare class ClientWrapper {
 
 export declare class ResultBackendWrapper {
   /**
-   * A Redis backend for `url`; or, with `rpc_reply_to`, Celery's RPC backend consuming that
-   * reply queue on the AMQP broker at `url`.
+   * A Redis backend for a Redis `url`, celery-node's per-task-queue backend for an AMQP `url`;
+   * or, with `rpc_reply_to`, Celery's RPC backend consuming that reply queue on the AMQP
+   * broker at `url`.
    */
   constructor(url: string, optionsJson?: string | undefined | null, rpcReplyTo?: string | undefined | null)
   ready(): Promise<void>

@@ -281,3 +281,30 @@ describe('connection loss', () => {
     await admin(broker, 'delete', queue);
   });
 });
+
+describe("celery-node's amqp:// result backend", () => {
+  it('reads what celery-node stores and stores what celery-node reads', async () => {
+    const broker = await amqpUrl();
+    const TheirBackend = require('celery-node/dist/backends/amqp').default;
+    const OurBackend = require('../dist/backends/amqp').default;
+    const { AsyncResult } = require('../dist/app/result');
+    const theirs = new TheirBackend(broker, {});
+    const ours = new OurBackend(broker, {});
+    const [fromThem, fromUs, failed, unknown] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+
+    assert.equal(await theirs.storeResult(fromThem, { n: 1 }, 'SUCCESS'), true);
+    assert.deepEqual(await new AsyncResult(fromThem, ours).get(5000, 20), { n: 1 });
+    assert.deepEqual(await ours.getTaskMeta(fromThem).then((m) => m.result), { n: 1 }, 'a result once read stays readable');
+
+    assert.equal(await ours.storeResult(fromUs, [1, 'é'], 'SUCCESS'), true);
+    assert.deepEqual((await theirs.getTaskMeta(fromUs)).result, [1, 'é']);
+
+    await ours.storeResult(failed, new Error('nope'), 'FAILURE');
+    await assert.rejects(new AsyncResult(failed, ours).get(5000, 20), { message: 'FAILURE' });
+    assert.equal(await ours.getTaskMeta(unknown), null);
+
+    await theirs.disconnect();
+    await ours.disconnect();
+    await admin(broker, 'delete', ...[fromThem, fromUs, failed, unknown].map((id) => id.replace(/-/g, '')));
+  });
+});

@@ -42,7 +42,7 @@ function redisOptionsJson(options) {
  */
 function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue } = options;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, resultExpires } = options;
   return JSON.stringify({
     ca: pemText(options.ca),
     cert: pemText(options.cert),
@@ -54,6 +54,7 @@ function amqpOptionsJson(options) {
     passive,
     connectionName,
     declareReplyQueue,
+    resultExpires,
   });
 }
 

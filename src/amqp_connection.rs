@@ -39,10 +39,17 @@ pub struct AmqpOptions {
     pub queue_arguments: Option<serde_json::Map<String, serde_json::Value>>,
     /// Only check that queues exist (the workers own the topology).
     pub passive: Option<bool>,
+    /// celery-node's `CELERY_RESULT_EXPIRES` (ms): `x-expires` of its per-task result queues.
+    pub result_expires: Option<i32>,
     /// Set by the JS layer when the result backend is `rpc://`.
     pub declare_reply_queue: Option<bool>,
     /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
     pub connection_name: Option<String>,
+}
+
+/// Whether a URL (or the first of a `;` list) names an AMQP broker.
+pub fn is_amqp_url(url: &str) -> bool {
+    matches!(url.split("://").next().map(str::to_ascii_lowercase).as_deref(), Some("amqp" | "amqps" | "pyamqp"))
 }
 
 #[derive(Debug, Clone)]
@@ -170,8 +177,9 @@ fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
     })
 }
 
-/// Celery's `result_expires` in milliseconds: the RPC reply queue's `x-expires`.
-const REPLY_QUEUE_EXPIRES_MS: i64 = 86_400_000;
+/// Celery's `result_expires` in milliseconds: the RPC reply queue's `x-expires` (a 32-bit `I`, as
+/// py-amqp writes an int that fits).
+const REPLY_QUEUE_EXPIRES_MS: i32 = 86_400_000;
 
 /// Declares a client's RPC reply queue exactly as Celery 5.7 does (spec §5.5): durable,
 /// auto-delete, `x-expires` one day. Both the publisher (before the first task, so no reply can
@@ -180,7 +188,7 @@ pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str) -> lapin:
     use lapin::options::QueueDeclareOptions;
     use lapin::types::{AMQPValue, FieldTable};
     let mut arguments = FieldTable::default();
-    arguments.insert("x-expires".into(), AMQPValue::LongLongInt(REPLY_QUEUE_EXPIRES_MS));
+    arguments.insert("x-expires".into(), AMQPValue::LongInt(REPLY_QUEUE_EXPIRES_MS));
     let options = QueueDeclareOptions { durable: true, auto_delete: true, ..QueueDeclareOptions::default() };
     channel.queue_declare(name.into(), options, arguments).await.map(|_| ())
 }

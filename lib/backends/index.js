@@ -1,6 +1,7 @@
 'use strict';
 
 const RedisBackend = require('./redis');
+const AMQPBackend = require('./amqp');
 const { schemeOf, unsupported } = require('../transport-url');
 
 /** celery-node's factory: the backend for a URL, or `Unsupported type: <scheme>`. */
@@ -11,6 +12,10 @@ function newCeleryBackend(url, opts) {
     case 'redis+socket':
     case 'socket':
       return new RedisBackend(url, opts);
+    case 'amqp':
+    case 'amqps':
+    case 'pyamqp':
+      return new AMQPBackend(url, opts);
     default:
       throw unsupported(url);
   }

@@ -1,5 +1,6 @@
 //! Result backends: where task states are read (and, for workers, written). One file per kind.
 
+pub mod amqp_legacy;
 pub mod redis;
 pub mod rpc;
 

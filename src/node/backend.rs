@@ -8,7 +8,8 @@ use napi_derive::napi;
 
 use super::client::parse_options;
 use super::errors::to_js_error;
-use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
+use crate::backend::amqp_legacy::AmqpLegacyBackend;
 use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
 use crate::backend::rpc::RpcBackend;
 use crate::backend::WaitOutcome;
@@ -23,9 +24,12 @@ pub struct WaitResult {
     pub meta: Option<String>,
 }
 
+// One per client, so the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Backend {
     Redis(RedisBackend),
     Rpc(RpcBackend),
+    AmqpLegacy(AmqpLegacyBackend),
 }
 
 #[napi]
@@ -35,14 +39,20 @@ pub struct ResultBackendWrapper {
 
 #[napi]
 impl ResultBackendWrapper {
-    /// A Redis backend for `url`; or, with `rpc_reply_to`, Celery's RPC backend consuming that
-    /// reply queue on the AMQP broker at `url`.
+    /// A Redis backend for a Redis `url`, celery-node's per-task-queue backend for an AMQP `url`;
+    /// or, with `rpc_reply_to`, Celery's RPC backend consuming that reply queue on the AMQP
+    /// broker at `url`.
     #[napi(constructor)]
     pub fn new(url: String, options_json: Option<String>, rpc_reply_to: Option<String>) -> Result<Self> {
         let backend = match rpc_reply_to {
             Some(reply_to) => {
                 let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
                 Backend::Rpc(RpcBackend::new(AmqpTarget::parse(&url, &options).map_err(to_js_error)?, reply_to))
+            }
+            None if is_amqp_url(&url) => {
+                let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
+                let target = AmqpTarget::parse(&url, &options).map_err(to_js_error)?;
+                Backend::AmqpLegacy(AmqpLegacyBackend::new(target, options.result_expires))
             }
             None => {
                 let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
@@ -57,6 +67,7 @@ impl ResultBackendWrapper {
         match &self.backend {
             Backend::Redis(redis) => redis.ready().await,
             Backend::Rpc(rpc) => rpc.ready().await,
+            Backend::AmqpLegacy(amqp) => amqp.ready().await,
         }
         .map_err(to_js_error)
     }
@@ -66,6 +77,7 @@ impl ResultBackendWrapper {
         match &self.backend {
             Backend::Redis(redis) => redis.get_task_meta(&task_id).await,
             Backend::Rpc(rpc) => rpc.get_task_meta(&task_id).await,
+            Backend::AmqpLegacy(amqp) => amqp.get_task_meta(&task_id).await,
         }
         .map_err(to_js_error)
     }
@@ -77,12 +89,18 @@ impl ResultBackendWrapper {
         meta_json: String,
         expires_seconds: Option<f64>,
     ) -> Result<()> {
-        let Backend::Redis(redis) = &self.backend else {
-            let reason = "storing results needs the Redis backend; RPC results are sent by workers".to_string();
-            return Err(to_js_error(CeleryError::InvalidOption { name: "backend".into(), reason }));
-        };
-        let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
-        redis.store_task_meta(&task_id, &meta_json, expires).await.map_err(to_js_error)
+        match &self.backend {
+            Backend::Redis(redis) => {
+                let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
+                redis.store_task_meta(&task_id, &meta_json, expires).await
+            }
+            Backend::AmqpLegacy(amqp) => amqp.store_task_meta(&task_id, &meta_json).await,
+            Backend::Rpc(_) => Err(CeleryError::InvalidOption {
+                name: "backend".into(),
+                reason: "RPC results are sent by workers; this client cannot store them".into(),
+            }),
+        }
+        .map_err(to_js_error)
     }
 
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.
@@ -99,6 +117,7 @@ impl ResultBackendWrapper {
         let outcome = match &self.backend {
             Backend::Redis(redis) => redis.wait_for_ready(&task_id, timeout, interval).await,
             Backend::Rpc(rpc) => rpc.wait_for_ready(&task_id, timeout).await,
+            Backend::AmqpLegacy(amqp) => amqp.wait_for_ready(&task_id, timeout, interval).await,
         }
         .map_err(to_js_error)?;
         Ok(match outcome {
@@ -113,6 +132,7 @@ impl ResultBackendWrapper {
         match &self.backend {
             Backend::Redis(redis) => redis.close(),
             Backend::Rpc(rpc) => rpc.close().await,
+            Backend::AmqpLegacy(amqp) => amqp.close().await,
         }
         Ok(())
     }
@@ -122,6 +142,7 @@ impl ResultBackendWrapper {
         match &self.backend {
             Backend::Redis(redis) => redis.cancel(&task_id),
             Backend::Rpc(rpc) => rpc.cancel(&task_id),
+            Backend::AmqpLegacy(amqp) => amqp.cancel(&task_id),
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, Mutex};
 use napi::Result;
 
 use super::errors::to_js_error;
-use crate::amqp_connection::{AmqpOptions, AmqpTarget};
+use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::broker::amqp::{AmqpBroker, Topology};
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, OutcomeSender, PublishOutcome};
@@ -145,18 +145,14 @@ fn broker_for_url(
     reply_to: &str,
     outcomes: OutcomeSender,
 ) -> Result<Arc<dyn Broker>> {
-    let scheme = url.split("://").next().unwrap_or_default().to_ascii_lowercase();
-    Ok(match scheme.as_str() {
-        "amqp" | "amqps" | "pyamqp" => {
-            let options: AmqpOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
-            let target = AmqpTarget::parse(url, &options).map_err(to_js_error)?;
-            Arc::new(AmqpBroker::new(target, Topology::from_options(&options, reply_to), outcomes))
-        }
-        _ => {
-            let options: RedisOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
-            let target = RedisTarget::parse(url, &options).map_err(to_js_error)?;
-            Arc::new(RedisBroker::new(target, RedisKeyLayout::default(), outcomes))
-        }
+    Ok(if is_amqp_url(url) {
+        let options: AmqpOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
+        let target = AmqpTarget::parse(url, &options).map_err(to_js_error)?;
+        Arc::new(AmqpBroker::new(target, Topology::from_options(&options, reply_to), outcomes))
+    } else {
+        let options: RedisOptions = parse_options(options_json, "CELERY_BROKER_OPTIONS")?;
+        let target = RedisTarget::parse(url, &options).map_err(to_js_error)?;
+        Arc::new(RedisBroker::new(target, RedisKeyLayout::default(), outcomes))
     })
 }
 
