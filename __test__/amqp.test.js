@@ -6,7 +6,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
 const { createClient } = require('..');
-const { amqpUrl } = require('./support/services');
+const { amqpUrl, freePort } = require('./support/services');
 const { startWorker, runPython } = require('./support/worker');
 const { uniqueQueue, recordTaskIds, dropResults, closeAmqpConnections, rabbitmqctl, eventually, redisUrl, redisCommand } = require('./helpers');
 
@@ -185,6 +185,30 @@ describe('AMQP topology owned by the workers', () => {
     await client.disconnect();
     await owner.disconnect();
     await admin(broker, 'delete', queue, other);
+  });
+});
+
+describe('AMQP URLs', () => {
+  it('fails over to the next URL of a ; list, and names every URL without its password', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('failover');
+    const closedPort = await freePort();
+    const client = createClient(`amqp://guest:hidden@127.0.0.1:${closedPort}//;${broker}`, backend, queue);
+    await client.createTask('tasks.add').delay(1, 1).sent;
+    assert.equal(await admin(broker, 'count', queue).then(Number), 1);
+    await client.disconnect();
+    await admin(broker, 'delete', queue);
+
+    const nowhere = createClient(`amqp://guest:hidden@127.0.0.1:${closedPort}//`, backend);
+    nowhere.conf.CELERY_BROKER_OPTIONS = { connectTimeout: 500 };
+    await assert.rejects(nowhere.broker.isReady(), (e) => e.code === 'ERR_CELERY_BROKER_UNREACHABLE' && e.message.includes('guest:***@') && !e.message.includes('hidden'));
+    await nowhere.disconnect();
+  });
+
+  it('needs an AMQP broker for rpc:// results', () => {
+    const client = createClient('redis://127.0.0.1:6379/0', 'rpc://');
+    assert.throws(() => client.createTask('tasks.add').delay(1, 1), { code: 'ERR_CELERY_INVALID_OPTION' });
   });
 });
 
