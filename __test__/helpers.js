@@ -3,14 +3,20 @@
 
 const { randomUUID } = require('node:crypto');
 const { execFile } = require('node:child_process');
+const fs = require('node:fs');
 const { promisify } = require('node:util');
 const { redisUrl, redisCommand, privateServices } = require('./support/services');
 
 /** rabbitmqctl against the RabbitMQ the tests use (the machine's, or the private node). */
 async function rabbitmqctl(...args) {
   const node = privateServices.rabbitmq;
-  const env = node ? { ...process.env, ERL_EPMD_PORT: String(node.epmdPort) } : process.env;
-  const { stdout } = await promisify(execFile)('rabbitmqctl', [...(node ? ['-n', node.nodename] : []), ...args], { env });
+  // A private node has its own epmd port and its own Erlang cookie (in its HOME).
+  const env = node ? { ...process.env, ERL_EPMD_PORT: String(node.epmdPort), HOME: node.dir } : process.env;
+  // Debian's /usr/sbin/rabbitmqctl re-runs itself as the rabbitmq user (with that user's cookie);
+  // a private node needs the real script, run as us.
+  const direct = '/usr/lib/rabbitmq/bin/rabbitmqctl';
+  const command = node && fs.existsSync(direct) ? direct : 'rabbitmqctl';
+  const { stdout } = await promisify(execFile)(command, [...(node ? ['-n', node.nodename] : []), ...args], { env });
   return stdout;
 }
 

@@ -239,7 +239,13 @@ impl Writer {
         for seq in seqs {
             let Some(publication) = self.unconfirmed.lock().unwrap().get(seq).cloned() else { continue };
             if let Err(refusal) = self.declare(&publication.queue).await {
-                // The channel is gone but the connection lives: fail this message, carry on.
+                if !self.session.as_ref().is_some_and(|session| session.connection.status().connected()) {
+                    // Not a refusal: the connection went away. Reconnect and send it again.
+                    result = Err(SessionError(refusal.to_string()));
+                    break;
+                }
+                // RabbitMQ refused the declaration and closed the channel: fail this message,
+                // carry on with the others on a new channel.
                 self.fail(&[publication.seq], refusal);
                 let session = self.session.as_mut().expect("declare needs a session");
                 session.channel = open_confirm_channel(&session.connection).await?;
