@@ -4,7 +4,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -12,16 +12,7 @@ const { once } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const { createClient } = require('..');
 const { freePort } = require('./support/services');
-
-/** A throwaway CA and a server certificate for localhost / 127.0.0.1. */
-function makeCertificates(dir) {
-  const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=celery-native test CA', '-days', '2');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
-  return { ca: fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8') };
-}
+const { makeCertificates } = require('./helpers');
 
 async function startRedis(args) {
   const server = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--bind', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

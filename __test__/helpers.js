@@ -2,8 +2,9 @@
 // Small shared pieces of the JS test suites.
 
 const { randomUUID } = require('node:crypto');
-const { execFile } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
+const path = require('node:path');
 const { promisify } = require('node:util');
 const { redisUrl, redisCommand, privateServices } = require('./support/services');
 
@@ -26,6 +27,19 @@ async function closeAmqpConnections(connectionName) {
   const pids = rows.filter((row) => row.includes(`"${connectionName}"`)).map((row) => row.split('\t')[0]);
   for (const pid of pids) await rabbitmqctl('close_connection', pid, 'test: connection closed on purpose');
   return pids.length;
+}
+
+/**
+ * A throwaway CA and a server certificate signed by it, in `dir` (ca.crt, server.crt,
+ * server.key). `names` become the certificate's subjectAltName.
+ */
+function makeCertificates(dir, names = 'DNS:localhost,IP:127.0.0.1') {
+  const run = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=celery-native test CA', '-days', '2');
+  run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=celery-native test server');
+  fs.writeFileSync(path.join(dir, 'san.ext'), `subjectAltName=${names}\n`);
+  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext');
+  return { ca: fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8'), cacertfile: path.join(dir, 'ca.crt'), certfile: path.join(dir, 'server.crt'), keyfile: path.join(dir, 'server.key') };
 }
 
 /** A queue name no other test uses. */
@@ -73,4 +87,4 @@ async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   }
 }
 
-module.exports = { rabbitmqctl, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };
+module.exports = { makeCertificates, rabbitmqctl, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };

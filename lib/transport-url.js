@@ -44,6 +44,8 @@ function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
   const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, resultExpires } = options;
   return JSON.stringify({
+    servername: options.servername,
+    rejectUnauthorized: options.rejectUnauthorized,
     ca: pemText(options.ca),
     cert: pemText(options.cert),
     key: pemText(options.key),

@@ -8,7 +8,9 @@
 
 use std::time::Duration;
 
-use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
+use std::sync::Arc;
+
+use lapin::tcp::{AsyncTcpStream, RustlsConnector};
 use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
 use lapin::{Connection, ConnectionProperties};
 use serde::Deserialize;
@@ -30,6 +32,10 @@ pub struct AmqpOptions {
     pub ca: Option<String>,
     pub cert: Option<String>,
     pub key: Option<String>,
+    /// The name the server's certificate must carry (and the SNI sent), if not the URL's host.
+    pub servername: Option<String>,
+    /// `false` accepts any server certificate, as Node's TLS option of that name.
+    pub reject_unauthorized: Option<bool>,
     /// Milliseconds (amqplib calls it `timeout`).
     pub timeout: Option<u64>,
     pub connect_timeout: Option<u64>,
@@ -55,8 +61,8 @@ pub fn is_amqp_url(url: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct AmqpTarget {
     uris: Vec<AMQPUri>,
-    /// CA and client identity for amqps://; `None` uses the system's roots.
-    tls: Option<OwnedTLSConfig>,
+    /// How amqps:// URLs are secured (built once, from the options).
+    tls: Arc<TlsSettings>,
     connect_timeout: Duration,
     connection_name: String,
     pub display_url: String,
@@ -76,20 +82,7 @@ impl AmqpTarget {
         }
         let connect_timeout =
             options.connect_timeout.or(options.timeout).map(Duration::from_millis).unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let identity = match (&options.cert, &options.key) {
-            (Some(cert), Some(key)) => {
-                Some(OwnedIdentity::PKCS8 { pem: cert.clone().into_bytes(), key: key.clone().into_bytes() })
-            }
-            (None, None) => None,
-            _ => {
-                return Err(CeleryError::InvalidOption {
-                    name: "cert".into(),
-                    reason: "cert and key must be given together".into(),
-                })
-            }
-        };
-        let tls = (options.ca.is_some() || identity.is_some())
-            .then(|| OwnedTLSConfig { cert_chain: options.ca.clone(), identity });
+        let tls = Arc::new(TlsSettings::from_options(options)?);
         let connection_name = options.connection_name.clone().unwrap_or_else(|| "celery-native".into());
         Ok(Self { uris, tls, connect_timeout, connection_name, display_url })
     }
@@ -104,12 +97,9 @@ impl AmqpTarget {
         for uri in &self.uris {
             let properties = ConnectionProperties::default().with_connection_name(self.connection_name.as_str().into());
             let attempt = async {
-                match &self.tls {
-                    None => Connection::connect_uri(uri.clone(), properties).await,
-                    Some(config) => {
-                        let runtime = lapin::runtime::default_runtime()?;
-                        Connection::connect_uri_with_config(uri.clone(), properties, config.clone(), runtime).await
-                    }
+                match uri.scheme {
+                    AMQPScheme::AMQP => Connection::connect_uri(uri.clone(), properties).await,
+                    AMQPScheme::AMQPS => self.connect_tls(uri, properties).await,
                 }
             };
             match tokio::time::timeout(self.connect_timeout, attempt).await {
@@ -119,6 +109,116 @@ impl AmqpTarget {
             }
         }
         Err(CeleryError::BrokerUnreachable { url: self.display_url.clone(), reason: last_error })
+    }
+}
+
+impl AmqpTarget {
+    /// TLS through our own rustls configuration, so that Node's `rejectUnauthorized` and
+    /// `servername` can be honoured (lapin's own TLS setup offers neither).
+    async fn connect_tls(&self, uri: &AMQPUri, properties: ConnectionProperties) -> lapin::Result<Connection> {
+        let runtime = lapin::runtime::default_runtime()?;
+        let tls = self.tls.clone();
+        let server_name = tls.server_name.clone().unwrap_or_else(|| uri.authority.host.clone());
+        let reactor = runtime.clone();
+        let connect = async move |uri: AMQPUri, _runtime| {
+            let address = reactor.to_socket_addrs((uri.authority.host.clone(), uri.authority.port));
+            let stream = AsyncTcpStream::connect(&reactor, address).await?;
+            Ok(stream.into_rustls(&tls.connector, &server_name).await?)
+        };
+        Connection::connector(uri.clone(), runtime, connect, properties).await
+    }
+}
+
+/// The rustls side of amqps://: trusted roots (the `ca` option, else the system's), the client
+/// certificate, whether the server is verified at all, and the expected server name.
+struct TlsSettings {
+    connector: RustlsConnector,
+    server_name: Option<String>,
+}
+
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSettings").field("server_name", &self.server_name).finish_non_exhaustive()
+    }
+}
+
+impl TlsSettings {
+    fn from_options(options: &AmqpOptions) -> Result<Self> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let invalid = |name: &str, reason: String| CeleryError::InvalidOption { name: name.into(), reason };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| invalid("tls", e.to_string()))?;
+        let builder = if options.reject_unauthorized == Some(false) {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyServer(provider)))
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            match &options.ca {
+                Some(pem) => {
+                    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                        let cert = cert.map_err(|e| invalid("ca", e.to_string()))?;
+                        roots.add(cert).map_err(|e| invalid("ca", e.to_string()))?;
+                    }
+                }
+                None => {
+                    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+                }
+            }
+            builder.with_root_certificates(roots)
+        };
+        let config = match (&options.cert, &options.key) {
+            (Some(cert), Some(key)) => {
+                let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| invalid("cert", e.to_string()))?;
+                let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|e| invalid("key", e.to_string()))?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| invalid("cert", e.to_string()))?
+            }
+            (None, None) => builder.with_no_client_auth(),
+            _ => return Err(invalid("cert", "cert and key must be given together".into())),
+        };
+        Ok(Self { connector: RustlsConnector::from(Arc::new(config)), server_name: options.servername.clone() })
+    }
+}
+
+/// `rejectUnauthorized: false`: any certificate is accepted (signatures are still checked).
+#[derive(Debug)]
+struct AcceptAnyServer(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyServer {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

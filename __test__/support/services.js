@@ -212,7 +212,11 @@ function rabbitServerCommand() {
   return fs.existsSync(direct) ? direct : 'rabbitmq-server';
 }
 
-async function startPrivateRabbit() {
+/**
+ * Starts a RabbitMQ node of this process's own. With `tls` ({ port, cacertfile, certfile,
+ * keyfile }) it also listens for amqps:// there; such a node is not the tests' shared one.
+ */
+async function startPrivateRabbit({ tls } = {}) {
   const dir = makeTmpDir('celery-native-rabbitmq-');
   const [port, distPort, epmdPort] = await freePorts(3);
   const nodename = `celerynative${randomSuffix()}@localhost`;
@@ -224,7 +228,13 @@ async function startPrivateRabbit() {
   fs.writeFileSync(
     f('rabbitmq.conf'),
     ['loopback_users.guest = true', 'disk_free_limit.absolute = 1MB', 'log.console = true',
-      'log.console.level = warning', 'log.file.level = info', ''].join('\n'),
+      'log.console.level = warning', 'log.file.level = info',
+      ...(tls
+        ? [`listeners.ssl.default = 127.0.0.1:${tls.port}`, `ssl_options.cacertfile = ${tls.cacertfile}`,
+          `ssl_options.certfile = ${tls.certfile}`, `ssl_options.keyfile = ${tls.keyfile}`,
+          'ssl_options.verify = verify_none', 'ssl_options.fail_if_no_peer_cert = false']
+        : []),
+      ''].join('\n'),
   );
   const env = {
     ...process.env,
@@ -274,7 +284,9 @@ async function startPrivateRabbit() {
     err.message += log;
     throw err;
   }
-  privateServices.rabbitmq = { pid, port, distPort, epmdPort, nodename, dir, output: svc.output };
+  const node = { pid, port, distPort, epmdPort, nodename, dir, output: svc.output };
+  if (tls) return { url: `amqp://guest:guest@127.0.0.1:${port}//`, node };
+  privateServices.rabbitmq = node;
   return `amqp://guest:guest@127.0.0.1:${port}//`;
 }
 
@@ -442,6 +454,7 @@ async function redisCommandBuffers(url, ...args) {
 }
 
 module.exports = {
+  startPrivateRabbit,
   redisUrl,
   amqpUrl,
   redisCommand,
