@@ -5,6 +5,8 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomUUID } = require('node:crypto');
+const { spawn } = require('node:child_process');
+const { once } = require('node:events');
 const { createClient } = require('..');
 const { amqpUrl, freePort } = require('./support/services');
 const { startWorker, runPython } = require('./support/worker');
@@ -302,6 +304,29 @@ describe('connection loss', () => {
     assert.deepEqual(missing, []);
     assert.ok(onQueue.length >= 1000, `${onQueue.length} messages`);
     if (process.env.CELERY_NATIVE_TEST_VERBOSE) console.log(`fault test: ${onQueue.length - 1000} duplicates`);
+    await admin(broker, 'delete', queue);
+  });
+});
+
+describe('process lifetime over AMQP', () => {
+  it('a child that sends 1,000 tasks and disconnects exits within 5 s with all of them confirmed', async () => {
+    const broker = await amqpUrl();
+    const queue = uniqueQueue('amqp-exit');
+    const source = `
+      const { createClient } = require(${JSON.stringify(require.resolve('..'))});
+      const client = createClient(process.env.BROKER, 'redis://127.0.0.1:1/0', process.env.QUEUE);
+      const task = client.createTask('tasks.add');
+      for (let i = 0; i < 1000; i++) task.delay(i, i);
+      client.disconnect();
+    `;
+    const started = Date.now();
+    const child = spawn(process.execPath, ['-e', source], { env: { ...process.env, BROKER: broker, QUEUE: queue }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 0, stderr);
+    assert.ok(Date.now() - started < 5000, `exited after ${Date.now() - started} ms`);
+    assert.equal(Number(await admin(broker, 'count', queue)), 1000);
     await admin(broker, 'delete', queue);
   });
 });
