@@ -205,6 +205,8 @@ describe('AMQP URLs', () => {
     const nowhere = createClient(`amqp://guest:hidden@127.0.0.1:${closedPort}//`, backend);
     nowhere.conf.CELERY_BROKER_OPTIONS = { connectTimeout: 500 };
     await assert.rejects(nowhere.broker.isReady(), (e) => e.code === 'ERR_CELERY_BROKER_UNREACHABLE' && e.message.includes('guest:***@') && !e.message.includes('hidden'));
+    // A broker that never answered fails the message within the connect timeout.
+    await assert.rejects(nowhere.createTask('tasks.add').delay(1, 1).sent, { code: 'ERR_CELERY_BROKER_UNREACHABLE' });
     await nowhere.disconnect();
   });
 

@@ -192,7 +192,10 @@ impl Writer {
     async fn send(&mut self, batch: Vec<Publication>) {
         let mut to_publish: Vec<u64> = batch.iter().map(|p| p.seq).collect();
         self.unconfirmed.lock().unwrap().extend(batch.into_iter().map(|p| (p.seq, p)));
-        let deadline = Instant::now() + RECONNECT_WINDOW.max(self.target.connect_timeout());
+        // A broker that never answered fails fast (the connect timeout); one that was reachable
+        // gets time to come back (a restart, a failover).
+        let window = if self.generation == 0 { self.target.connect_timeout() } else { RECONNECT_WINDOW };
+        let deadline = Instant::now() + window;
         let mut delay = Duration::from_millis(100);
         loop {
             let attempt = async {
@@ -308,11 +311,20 @@ impl Writer {
         Ok(())
     }
 
-    /// Waits until every message handed to this writer is confirmed or failed.
+    /// Waits until every message handed to this writer is confirmed or failed. Confirms that do
+    /// not come within the reconnect window (a broker that blocks publishers) fail their messages.
     async fn settle_everything(&mut self) {
         loop {
-            for task in std::mem::take(&mut self.confirm_tasks) {
-                let _ = task.await;
+            let confirm_tasks = std::mem::take(&mut self.confirm_tasks);
+            let all_confirmed = async {
+                for task in confirm_tasks {
+                    let _ = task.await;
+                }
+            };
+            if tokio::time::timeout(RECONNECT_WINDOW, all_confirmed).await.is_err() {
+                let reason = format!("RabbitMQ did not confirm the message within {RECONNECT_WINDOW:?}");
+                self.fail_all_unconfirmed(CeleryError::PublishFailed(reason));
+                return;
             }
             if self.unconfirmed.lock().unwrap().is_empty() {
                 return;
