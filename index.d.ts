@@ -13,17 +13,25 @@ import Base from './dist/app/base';
 
 /**
  * Options passed to the broker / result backend connection (`conf.CELERY_BROKER_OPTIONS`,
- * `conf.CELERY_BACKEND_OPTIONS`). The keys read are the ioredis ones listed here; other keys
- * are accepted and ignored.
+ * `conf.CELERY_BACKEND_OPTIONS`). Redis URLs read the ioredis keys (`password`, `username`, `db`,
+ * `connectTimeout`, `tls`); AMQP URLs read amqplib's socket options (`ca`, `cert`, `key`,
+ * `timeout`) plus `connectTimeout`, `heartbeat`, `queueArguments`, `passive`, `connectionName`
+ * and, for celery-node's `amqp://` result backend, `CELERY_RESULT_EXPIRES`. Other keys are accepted
+ * and ignored. The `rpc://` backend uses `CELERY_BROKER_OPTIONS`.
  */
 export interface TransportOptions {
+  /** Redis: wins over the URL's password. (AMQP credentials come only from the URL.) */
   password?: string;
+  /** Redis: wins over the URL's user name. */
   username?: string;
   /** Redis database number; a `/db` in the URL is used when absent. */
   db?: number;
-  /** Milliseconds. */
+  /**
+   * Milliseconds, default 10,000. Redis: limits connecting, and how long a failed write keeps
+   * retrying. AMQP: limits one attempt to connect to one URL (wins over `timeout`).
+   */
   connectTimeout?: number;
-  /** TLS settings (rediss://). PEM text or Buffers. */
+  /** TLS settings (rediss:// only; AMQP ignores this key and takes `ca`, `cert`, ... at the top level). PEM text or Buffers. */
   tls?: {
     ca?: string | Buffer | Array<string | Buffer>;
     cert?: string | Buffer | Array<string | Buffer>;
@@ -33,18 +41,34 @@ export interface TransportOptions {
     checkServerIdentity?: (...args: any[]) => any;
     [key: string]: any;
   };
-  /** AMQP (amqplib socket options): CA, client certificate and key for amqps://, PEM. */
+  /**
+   * AMQP (amqplib socket options) for amqps://, as PEM text or Buffers: `ca` replaces the system's
+   * root certificates for checking the server; `cert` and `key` (given together) are a client
+   * certificate and its key.
+   */
   ca?: string | Buffer | Array<string | Buffer>;
   cert?: string | Buffer;
   key?: string | Buffer;
-  /** AMQP: connect timeout in milliseconds (amqplib's name). */
+  /** AMQP (amqps://): the name the server's certificate must carry (and the SNI sent), if not the URL's host. */
+  servername?: string;
+  /** AMQP (amqps://): `false` accepts any server certificate. Default: the certificate is verified. */
+  rejectUnauthorized?: boolean;
+  /** AMQP: connect timeout in milliseconds (amqplib's name); default 10,000. */
   timeout?: number;
-  /** AMQP: heartbeat in seconds (default 120, as Celery). */
+  /** AMQP: heartbeat in whole seconds (default 120, Celery's `broker_heartbeat`); a `?heartbeat=` URL parameter wins. */
   heartbeat?: number;
-  /** AMQP: arguments of every declared queue, equal to the workers' (`x-max-priority`, `x-queue-type`, ...). */
+  /**
+   * AMQP: the arguments every task queue is declared with. They must equal the workers' (e.g.
+   * `{ 'x-max-priority': 10 }`, `{ 'x-queue-type': 'quorum' }`), or RabbitMQ refuses the
+   * declaration (406) and the message fails with `ERR_CELERY_PUBLISH_FAILED`.
+   */
   queueArguments?: Record<string, unknown>;
-  /** AMQP: only check that queues exist; the workers own the topology. */
+  /** AMQP: declare nothing, only check that each queue exists (the workers own the topology). */
   passive?: boolean;
+  /** AMQP: the connection name RabbitMQ shows (management UI, `rabbitmqctl list_connections`); default `"celery-native"`. */
+  connectionName?: string;
+  /** celery-node's `amqp://` result backend: `x-expires` of its per-task result queues, in ms (default one day). */
+  CELERY_RESULT_EXPIRES?: number;
   [key: string]: any;
 }
 
@@ -54,11 +78,23 @@ export interface TransportOptions {
  * `CELERY_QUEUE` / `TASK_PROTOCOL` are read at every send.
  */
 export interface CeleryConf {
-  /** Broker URL. Default `"amqp://"`: `amqp://`, `amqps://`, `pyamqp://` (`;`-separated for failover), `redis://`, `rediss://`, `redis+socket://`. */
+  /**
+   * Broker URL. Default `"amqp://"` (RabbitMQ at `guest:guest@localhost:5672`, vhost `/`).
+   * Supported: `amqp://`, `pyamqp://`, `amqps://`, several AMQP URLs separated by `;` (tried in
+   * order), `redis://`, `rediss://`, `redis+socket://`. Anything else
+   * throws `"Unsupported type: <scheme>"` at first use.
+   */
   CELERY_BROKER: string;
+  /** Broker connection options; also used by the `rpc://` backend. */
   CELERY_BROKER_OPTIONS: TransportOptions;
-  /** Result backend URL. Default `"amqp://"` (only Redis URLs are supported). */
+  /**
+   * Result backend URL. Default `"amqp://"`: celery-node's own AMQP result backend (one queue per
+   * task), which celery-node workers write and Python Celery 5 workers do not. Also supported:
+   * `rpc://` (Celery's RPC backend; needs an AMQP broker), `redis://`, `rediss://`,
+   * `redis+socket://`, `socket://`, and the AMQP URLs listed for `CELERY_BROKER`.
+   */
   CELERY_BACKEND: string;
+  /** Backend connection options; ignored with `rpc://` (which uses `CELERY_BROKER_OPTIONS`). */
   CELERY_BACKEND_OPTIONS: TransportOptions;
   /** Default queue (routing key) for sent tasks. Default `"celery"`. */
   CELERY_QUEUE: string;
@@ -69,18 +105,28 @@ export interface CeleryConf {
 /** A fresh copy of the default configuration. */
 export declare function defaultConf(): CeleryConf;
 
-/** What `client.broker` returns. */
+/** What `client.broker` returns (a `RedisBroker` or an `AMQPBroker`). */
 export interface CeleryBroker {
+  /**
+   * The client's oid, written as `reply_to` on every message; with `rpc://` results, the name of
+   * the client's reply queue.
+   */
+  readonly replyTo: string;
   /** Resolves once the broker answers; rejects with a `CeleryError` (`ERR_CELERY_BROKER_UNREACHABLE`). */
   isReady(): Promise<any>;
-  /** Sends what is still queued, then closes the connection. */
+  /**
+   * Sends what is still queued (on RabbitMQ: until each message is confirmed or failed, at most
+   * 30 s), then closes the connection. Later sends fail with `ERR_CELERY_DISCONNECTED`. Known
+   * issue: the AMQP broker's connection is not closed in this version (it stays open, idle).
+   */
   disconnect(): Promise<any>;
 }
 
 /**
  * What `client.backend` returns, and what `new AsyncResult(id, backend)` reads results from.
  * `getTaskMeta` resolves with the stored result meta (an object with at least `status` and
- * `result`), or `null` when nothing is stored yet.
+ * `result`), or `null` when nothing is stored yet. The `rpc://` backend (`RpcBackend`) has no
+ * `storeResult`: its results are sent by workers.
  */
 export interface CeleryBackend {
   isReady(): Promise<any>;
@@ -124,18 +170,26 @@ export interface SendOptions {
  * The `code` values used on errors thrown or rejected by celery-native:
  * - `ERR_CELERY_UNSUPPORTED_SCHEME`: `Error("Unsupported type: <scheme>")`, thrown synchronously
  *   by the first use of `client.broker` / `client.backend` (not by `createClient`).
- * - `ERR_CELERY_INVALID_URL`: a broker/backend URL that cannot be parsed.
- * - `ERR_CELERY_INVALID_OPTION` (`TypeError`): a bad `SendOptions` value, a bad
- *   `TASK_PROTOCOL`, or a bad connection option (e.g. unreadable TLS file).
+ * - `ERR_CELERY_INVALID_URL`: a broker/backend URL that cannot be parsed (including a bad AMQP
+ *   `heartbeat` / `connect_timeout` / `connection_timeout` parameter); thrown at first use.
+ * - `ERR_CELERY_INVALID_OPTION`: a bad `SendOptions` value or a bad `TASK_PROTOCOL` (both
+ *   `TypeError`s, thrown synchronously), or a bad connection option (e.g. an unreadable TLS file,
+ *   `cert` without `key`), or `rpc://` results without an AMQP broker.
  * - `ERR_CELERY_INVALID_ARGUMENT`: `applyAsync` with non-array args (`"args is not array"`) or
  *   non-object kwargs (`"kwargs is not object"`).
  * - `ERR_CELERY_NOT_JSON` (`TypeError`): args/kwargs that JSON cannot carry (functions,
  *   symbols, BigInt, cycles).
  * - `ERR_CELERY_BROKER_UNREACHABLE` / `ERR_CELERY_BACKEND_UNREACHABLE`: connection failures
- *   (`isReady()`, `result.sent`, `result.get()`, the client's `'error'` event).
- * - `ERR_CELERY_PUBLISH_FAILED`: the message could not be written to the broker.
- * - `ERR_CELERY_BACKEND`: the result backend returned an error.
- * - `ERR_CELERY_UNROUTABLE`: RabbitMQ returned the message: no queue took it.
+ *   (`isReady()`, `result.sent`, `result.get()`, `status()`, the client's `'error'` event). On
+ *   RabbitMQ, a message fails this way after about 30 s of reconnecting, or after the connect
+ *   timeout if RabbitMQ was never reached.
+ * - `ERR_CELERY_PUBLISH_FAILED`: the broker refused the message: an error reply from Redis, or on
+ *   RabbitMQ a refused queue declaration (406 PRECONDITION_FAILED; 404 NOT_FOUND with `passive`)
+ *   or a nack (only that message fails; the client keeps working), or no confirm within 30 s
+ *   while `disconnect()` waits for it.
+ * - `ERR_CELERY_UNROUTABLE`: RabbitMQ returned the (mandatory) message because no queue took it,
+ *   e.g. the queue was deleted after this connection declared it.
+ * - `ERR_CELERY_BACKEND`: the Redis result backend answered with an error.
  * - `ERR_CELERY_DECODE`: a stored result could not be decoded.
  * - `ERR_CELERY_TIMEOUT`: `result.get(timeout)` timed out; the message is `"TIMEOUT"`.
  * - `ERR_CELERY_TASK_FAILED` / `ERR_CELERY_TASK_REVOKED`: `result.get()` saw FAILURE / REVOKED;
@@ -192,16 +246,19 @@ export declare class AsyncResult {
   private _sendState;
   constructor(taskId: string, backend: CeleryBackend);
   /**
-   * Resolves with the task id once the broker has the message; rejects with the publish error
-   * (`ERR_CELERY_PUBLISH_FAILED`, `ERR_CELERY_BROKER_UNREACHABLE`, ...). Resolves at once for
-   * results that were not sent by this client.
+   * Resolves with the task id once the broker has the message (on RabbitMQ: once it has confirmed
+   * it); rejects with the publish error (`ERR_CELERY_PUBLISH_FAILED`, `ERR_CELERY_UNROUTABLE`,
+   * `ERR_CELERY_BROKER_UNREACHABLE`, ...). Resolves at once for results that were not sent by
+   * this client.
    */
   readonly sent: Promise<string>;
   /**
    * Waits for SUCCESS, FAILURE or REVOKED. Resolves with the result on SUCCESS; rejects with a
    * `CeleryError` whose message is the status otherwise, or `"TIMEOUT"` after `timeout` ms
-   * (a falsy `timeout` waits forever). `interval` (ms, default 500) is the polling period.
-   * Once a final state has been seen, no further backend call is made.
+   * (a falsy `timeout` waits forever). With Redis and `rpc://` results the wait is push-based;
+   * `interval` (ms, default 500) is the polling period for celery-node's `amqp://` backend,
+   * backends you supply, and Redis without pub/sub. Once a final state has been seen, no further
+   * backend call is made.
    */
   get(timeout?: number, interval?: number): Promise<any>;
   /** One lookup, no waiting: the stored result, or `null` when nothing is stored. */
@@ -262,8 +319,9 @@ export declare class Worker extends Base {
 
 /**
  * Creates a client synchronously. Nothing connects until the broker/backend is first used.
- * Defaults: broker `"amqp://"`, backend `"amqp://"`, queue `"celery"` (AMQP is not supported by
- * this version, so pass Redis URLs).
+ * Defaults, as celery-node's: broker `"amqp://"` (RabbitMQ at guest:guest@localhost:5672, vhost
+ * `/`), backend `"amqp://"` (celery-node's own AMQP result backend, which Python Celery 5 workers
+ * do not write: use `"rpc://"` or a Redis URL for their results), queue `"celery"`.
  */
 export declare function createClient(broker?: string, backend?: string, queue?: string): Client;
 

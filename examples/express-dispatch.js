@@ -10,13 +10,16 @@
 // Run:
 //   CELERY_BROKER_URL=redis://localhost:6379/0 CELERY_RESULT_BACKEND=redis://localhost:6379/1 \
 //     node express-dispatch.js
+//   CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// node express-dispatch.js   # RabbitMQ, rpc:// results
 //   curl -X POST localhost:3000/orders/42/process
 
 const http = require('node:http');
 const { createClient } = require('celery-native');
 
 const brokerUrl = process.env.CELERY_BROKER_URL || 'redis://localhost:6379/0';
-const backendUrl = process.env.CELERY_RESULT_BACKEND || brokerUrl;
+// Python workers write no amqp:// results (that is celery-node's own backend): with RabbitMQ,
+// read their results with rpc://. The workers must use the same result backend.
+const backendUrl = process.env.CELERY_RESULT_BACKEND || (/^(amqps?|pyamqp):/i.test(brokerUrl) ? 'rpc://' : brokerUrl);
 
 // One client for the whole process; it connects on first use.
 const celery = createClient(brokerUrl, backendUrl);

@@ -2,15 +2,18 @@
 // Fire and forget, safely: send thousands of small tasks and know they reached the broker
 // before the process exits.
 //
-// applyAsync() returns at once; `result.sent` resolves when the message is on the broker and
-// rejects if it could not be written (the error has a `code`, e.g. ERR_CELERY_BROKER_UNREACHABLE).
+// applyAsync() returns at once; `result.sent` resolves when the message is on the broker (on
+// RabbitMQ: when RabbitMQ has confirmed it) and rejects if it could not be written (the error has
+// a `code`, e.g. ERR_CELERY_BROKER_UNREACHABLE, or ERR_CELERY_UNROUTABLE on RabbitMQ).
 //
 //   CELERY_BROKER_URL=redis://localhost:6379/0 node fire-and-forget.js
+//   CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// node fire-and-forget.js
 
 const { createClient } = require('celery-native');
 
 const brokerUrl = process.env.CELERY_BROKER_URL || 'redis://localhost:6379/0';
-// A backend URL is needed even when no result is read: it must be a supported (Redis) URL.
+// A backend URL is needed even when no result is read; it must be a supported one. No result is
+// read here, so the backend never connects.
 const backendUrl = process.env.CELERY_RESULT_BACKEND || brokerUrl;
 
 async function main() {

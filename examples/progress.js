@@ -12,12 +12,18 @@
 //       return {'report_id': report_id, 'url': ...}
 //
 //   CELERY_BROKER_URL=redis://localhost:6379/0 node progress.js 42
+//   CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// node progress.js 42   # rpc:// results
+//
+// With rpc:// results, PROGRESS states arrive as messages on this client's reply queue, so
+// status() sees them too; only the client that sent the task can follow it.
 
 const { setTimeout: sleep } = require('node:timers/promises');
 const { createClient } = require('celery-native');
 
 const brokerUrl = process.env.CELERY_BROKER_URL || 'redis://localhost:6379/0';
-const backendUrl = process.env.CELERY_RESULT_BACKEND || brokerUrl;
+// Python workers write no amqp:// results (that is celery-node's own backend): with RabbitMQ,
+// read their results with rpc://. The workers must use the same result backend.
+const backendUrl = process.env.CELERY_RESULT_BACKEND || (/^(amqps?|pyamqp):/i.test(brokerUrl) ? 'rpc://' : brokerUrl);
 
 function bar({ current, total }, width = 30) {
   const filled = Math.min(width, Math.round((current / total) * width));

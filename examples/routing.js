@@ -4,7 +4,10 @@
 //
 //   queue      queue name (default: the client's queue, conf.CELERY_QUEUE, 'celery')
 //   priority   integer 0-255. On Redis, as with Python Celery, lower goes first: 0 (also the
-//              default) is taken before 3-5, 6-8 and 9 (kombu's sub-queues; above 9 counts as 9)
+//              default) is taken before 3-5, 6-8 and 9 (kombu's sub-queues; above 9 counts as 9).
+//              On RabbitMQ, higher goes first, and only in queues declared with x-max-priority:
+//              CELERY_BROKER_OPTIONS = { queueArguments: { 'x-max-priority': 10 } }, the same
+//              arguments the workers declare (or { passive: true } to leave the queues to them)
 //   countdown  seconds from now before a worker may run the task
 //   eta        a Date or ISO 8601 string: run no earlier than this
 //   expires    seconds from now (a number) or a Date / ISO 8601 string: after it the worker
@@ -16,6 +19,10 @@
 //   celery -A tasks worker -Q high-priority,celery
 //
 //   CELERY_BROKER_URL=redis://localhost:6379/0 node routing.js
+//   CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// node routing.js
+//
+// On RabbitMQ the client declares each queue it sends to (as a Celery worker would) unless
+// CELERY_BROKER_OPTIONS.passive is set.
 
 const { createClient } = require('celery-native');
 
@@ -31,7 +38,8 @@ async function main() {
     // Urgent work gets its own queue (and workers that are never busy with bulk jobs).
     client.createTask('tasks.send_sms').applyAsync(['user-7'], undefined, { queue: 'high-priority' }),
 
-    // Bulk work: anything with a lower priority number in the same queue overtakes it.
+    // Bulk work: on Redis, anything with a lower priority number in the same queue overtakes it.
+    // (On RabbitMQ, 9 is a high priority in a queue with x-max-priority, and ignored otherwise.)
     client.createTask('tasks.rebuild_index').applyAsync([], undefined, { priority: 9 }),
 
     // Not before 60 s from now.

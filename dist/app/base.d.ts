@@ -13,11 +13,18 @@ export default class Base extends EventEmitter {
   /** Copies the arguments into a fresh `conf`; connects to nothing. */
   constructor(broker?: string, backend?: string, queue?: string);
   /**
-   * The broker, created from `conf` on first access. Throws `"Unsupported type: <scheme>"`
-   * (`ERR_CELERY_UNSUPPORTED_SCHEME`) for a URL it cannot serve.
+   * The broker (a `RedisBroker` or an `AMQPBroker`), created from `conf` on first access. Throws
+   * `"Unsupported type: <scheme>"` (`ERR_CELERY_UNSUPPORTED_SCHEME`) for a URL it cannot serve.
+   * With `rpc://` results it also declares the client's reply queue (`broker.replyTo`) before
+   * the first task.
    */
   get broker(): CeleryBroker;
-  /** The result backend, created from `conf` on first access (same errors as `broker`). */
+  /**
+   * The result backend, created from `conf` on first access (same errors as `broker`). With
+   * `CELERY_BACKEND` `rpc://` it is an `RpcBackend` built from the broker (so this also creates
+   * the broker), which has no `storeResult`; it throws `ERR_CELERY_INVALID_OPTION` when the broker
+   * is not AMQP.
+   */
   get backend(): CeleryBackend;
   /** Resolves once backend and broker answer; rejects with the first connection error. */
   isReady(): Promise<any>;

@@ -4,7 +4,9 @@ import type { CeleryBroker, TransportOptions } from '../../../index';
 export { CeleryBroker } from '../../../index';
 
 /**
- * The broker for a URL (Redis URLs only in this version). Throws `"Unsupported type: <scheme>"`
+ * The broker for a URL: a `RedisBroker` (`dist/kombu/brokers/redis`) for `redis://`, `rediss://`
+ * and `redis+socket://`; an `AMQPBroker` (`dist/kombu/brokers/amqp`) for `amqp://`, `amqps://`,
+ * `pyamqp://` (and `;`-separated failover lists). Throws `"Unsupported type: <scheme>"`
  * (`ERR_CELERY_UNSUPPORTED_SCHEME`) otherwise. The queue argument is accepted for celery-node
  * compatibility; the queue is chosen per message.
  */

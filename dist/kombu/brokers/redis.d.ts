@@ -9,6 +9,8 @@ export default class RedisBroker implements CeleryBroker {
   private _native;
   /** Validates the URL and options; connects on first use. */
   constructor(url: string, opts?: TransportOptions);
+  /** The oid written as `reply_to` on every message. */
+  readonly replyTo: string;
   isReady(): Promise<void>;
   /** Sends every queued message, then closes the connection. */
   disconnect(): Promise<void>;
