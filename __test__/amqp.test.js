@@ -10,7 +10,7 @@ const { once } = require('node:events');
 const { createClient } = require('..');
 const { amqpUrl, freePort } = require('./support/services');
 const { startWorker, runPython } = require('./support/worker');
-const { uniqueQueue, recordTaskIds, dropResults, closeAmqpConnections, rabbitmqctl, eventually, redisUrl, redisCommand } = require('./helpers');
+const { uniqueQueue, recordTaskIds, dropResults, amqpConnectionsNamed, closeAmqpConnections, rabbitmqctl, eventually, redisUrl, redisCommand } = require('./helpers');
 
 const admin = (url, ...args) => runPython('amqp_admin.py', [url, ...args]);
 
@@ -230,7 +230,24 @@ describe('publisher confirms', () => {
     await admin(broker, 'delete', queue);
     const lost = client.createTask('tasks.add').delay(0, 0);
     await assert.rejects(lost.sent, { code: 'ERR_CELERY_UNROUTABLE' });
+    // ...and the next one declares the queue again.
+    await client.createTask('tasks.add').delay(0, 1).sent;
+    assert.equal(await admin(broker, 'count', queue).then(Number), 1);
     await client.disconnect();
+    await admin(broker, 'delete', queue);
+  });
+
+  it('closes its connection on disconnect()', async () => {
+    const broker = await amqpUrl();
+    const queue = uniqueQueue('close');
+    const connectionName = `celery-native-test-${randomUUID()}`;
+    const client = createClient(broker, `${await redisUrl()}/0`, queue);
+    client.conf.CELERY_BROKER_OPTIONS = { connectionName };
+    await client.createTask('tasks.add').delay(1, 1).sent;
+    assert.equal((await amqpConnectionsNamed(connectionName)).length, 1);
+    await client.disconnect();
+    await eventually(async () => (await amqpConnectionsNamed(connectionName)).length === 0);
+    await admin(broker, 'delete', queue);
   });
 
   it('passive declaration of a missing queue fails the message instead of dropping it', async () => {

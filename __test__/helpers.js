@@ -21,10 +21,15 @@ async function rabbitmqctl(...args) {
   return stdout;
 }
 
+/** The broker-side ids of the open connections that carry this connection name. */
+async function amqpConnectionsNamed(connectionName) {
+  const rows = (await rabbitmqctl('list_connections', '-q', 'pid', 'client_properties')).split('\n');
+  return rows.filter((row) => row.includes(`"${connectionName}"`)).map((row) => row.split('\t')[0]);
+}
+
 /** Closes the broker's connections that carry this connection name, as an operator would. */
 async function closeAmqpConnections(connectionName) {
-  const rows = (await rabbitmqctl('list_connections', '-q', 'pid', 'client_properties')).split('\n');
-  const pids = rows.filter((row) => row.includes(`"${connectionName}"`)).map((row) => row.split('\t')[0]);
+  const pids = await amqpConnectionsNamed(connectionName);
   for (const pid of pids) await rabbitmqctl('close_connection', pid, 'test: connection closed on purpose');
   return pids.length;
 }
@@ -87,4 +92,4 @@ async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   }
 }
 
-module.exports = { makeCertificates, rabbitmqctl, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };
+module.exports = { makeCertificates, rabbitmqctl, amqpConnectionsNamed, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };

@@ -61,8 +61,8 @@ pub fn is_amqp_url(url: &str) -> bool {
 #[derive(Debug, Clone)]
 pub struct AmqpTarget {
     uris: Vec<AMQPUri>,
-    /// How amqps:// URLs are secured (built once, from the options).
-    tls: Arc<TlsSettings>,
+    /// How amqps:// URLs are secured; built once, and only when there is an amqps:// URL.
+    tls: Option<Arc<TlsSettings>>,
     connect_timeout: Duration,
     connection_name: String,
     pub display_url: String,
@@ -82,7 +82,8 @@ impl AmqpTarget {
         }
         let connect_timeout =
             options.connect_timeout.or(options.timeout).map(Duration::from_millis).unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let tls = Arc::new(TlsSettings::from_options(options)?);
+        let any_tls = uris.iter().any(|uri| uri.scheme == AMQPScheme::AMQPS);
+        let tls = any_tls.then(|| TlsSettings::from_options(options).map(Arc::new)).transpose()?;
         let connection_name = options.connection_name.clone().unwrap_or_else(|| "celery-native".into());
         Ok(Self { uris, tls, connect_timeout, connection_name, display_url })
     }
@@ -102,10 +103,12 @@ impl AmqpTarget {
                     AMQPScheme::AMQPS => self.connect_tls(uri, properties).await,
                 }
             };
-            match tokio::time::timeout(self.connect_timeout, attempt).await {
+            // A `connect_timeout` in the URL wins over the option, for that URL.
+            let limit = uri.query.connection_timeout.map(Duration::from_millis).unwrap_or(self.connect_timeout);
+            match tokio::time::timeout(limit, attempt).await {
                 Ok(Ok(connection)) => return Ok(connection),
                 Ok(Err(error)) => last_error = error.to_string(),
-                Err(_) => last_error = format!("no answer within {:?}", self.connect_timeout),
+                Err(_) => last_error = format!("no answer within {limit:?}"),
             }
         }
         Err(CeleryError::BrokerUnreachable { url: self.display_url.clone(), reason: last_error })
@@ -117,7 +120,7 @@ impl AmqpTarget {
     /// `servername` can be honoured (lapin's own TLS setup offers neither).
     async fn connect_tls(&self, uri: &AMQPUri, properties: ConnectionProperties) -> lapin::Result<Connection> {
         let runtime = lapin::runtime::default_runtime()?;
-        let tls = self.tls.clone();
+        let tls = self.tls.clone().expect("amqps:// URLs come with TLS settings");
         let server_name = tls.server_name.clone().unwrap_or_else(|| uri.authority.host.clone());
         let reactor = runtime.clone();
         let connect = async move |uri: AMQPUri, _runtime| {
@@ -160,6 +163,9 @@ impl TlsSettings {
                     for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
                         let cert = cert.map_err(|e| invalid("ca", e.to_string()))?;
                         roots.add(cert).map_err(|e| invalid("ca", e.to_string()))?;
+                    }
+                    if roots.is_empty() {
+                        return Err(invalid("ca", "no PEM certificate found".into()));
                     }
                 }
                 None => {

@@ -152,8 +152,10 @@ async fn consume(target: &AmqpTarget, reply_to: &str) -> Result<Deliveries> {
     Ok((connection, consumer))
 }
 
-/// Dispatches replies by correlation id; when the connection drops, reconnects with backoff and
-/// consumes again (replies published meanwhile wait in the durable queue).
+/// Dispatches replies by correlation id; when the connection drops, reconnects with backoff,
+/// declares the reply queue again and consumes. The queue is auto-delete, as Celery declares it,
+/// so RabbitMQ drops it with its last consumer: replies published while no consumer exists are
+/// lost, exactly as for a Python client (waiters then end at their timeout).
 async fn run_consumer(
     mut deliveries: Deliveries,
     target: AmqpTarget,

@@ -57,6 +57,9 @@ enum Command {
     Flush(oneshot::Sender<()>),
     /// Sent by a confirm task whose channel died; carries the session generation it saw.
     ConnectionLost(u64),
+    /// A message to this queue came back unroutable: the queue is gone (deleted behind our
+    /// back), so the next message declares it again.
+    Undeclare(String),
 }
 
 pub struct AmqpBroker {
@@ -83,7 +86,7 @@ impl AmqpBroker {
                 target: self.target.clone(),
                 topology: self.topology.clone(),
                 outcomes: self.outcomes.clone(),
-                commands: tx.clone(),
+                commands: tx.downgrade(),
                 session: None,
                 generation: 0,
                 declared: HashSet::new(),
@@ -142,7 +145,8 @@ struct Writer {
     target: AmqpTarget,
     topology: Topology,
     outcomes: OutcomeSender,
-    commands: mpsc::UnboundedSender<Command>,
+    /// Weak, so that the writer ends (and closes its connection) once the broker lets go.
+    commands: mpsc::WeakUnboundedSender<Command>,
     session: Option<Session>,
     /// Bumped at every new connection, so stale "connection lost" notices are ignored.
     generation: u64,
@@ -165,6 +169,9 @@ impl Writer {
                     Command::Publish(publication) => batch.push(publication),
                     Command::Flush(done) => flushes.push(done),
                     Command::ConnectionLost(generation) => lost |= generation == self.generation,
+                    Command::Undeclare(queue) => {
+                        self.declared.remove(&queue);
+                    }
                 }
                 if batch.len() < MAX_BATCH {
                     next = commands.try_recv().ok();
@@ -375,14 +382,20 @@ async fn await_confirms(
     generation: u64,
     unconfirmed: Unconfirmed,
     outcomes: OutcomeSender,
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::WeakUnboundedSender<Command>,
 ) {
+    let tell_writer = |command| {
+        if let Some(writer) = commands.upgrade() {
+            let _ = writer.send(command);
+        }
+    };
     let mut acked = Vec::with_capacity(confirms.len());
     let mut lost = false;
     for (seq, confirm) in confirms {
         let error = match confirm.await {
             Ok(Confirmation::Ack(None) | Confirmation::NotRequested) => None,
             Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
+                tell_writer(Command::Undeclare(returned.routing_key.to_string()));
                 Some(CeleryError::Unroutable {
                     routing_key: returned.routing_key.to_string(),
                     reason: returned.reply_text.to_string(),
@@ -410,7 +423,7 @@ async fn await_confirms(
         let _ = outcomes.send(PublishOutcome { seqs: acked, error: None });
     }
     if lost {
-        let _ = commands.send(Command::ConnectionLost(generation));
+        tell_writer(Command::ConnectionLost(generation));
     }
 }
 

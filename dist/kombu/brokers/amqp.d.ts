@@ -22,8 +22,7 @@ export default class AMQPBroker implements CeleryBroker {
   /**
    * Waits until every queued message is confirmed or failed (a message not confirmed within 30 s
    * fails with `ERR_CELERY_PUBLISH_FAILED`); later sends fail with
-   * `ERR_CELERY_DISCONNECTED`. Known issue: the broker's connection itself is not closed in this
-   * version (it stays open, idle, until the process exits).
+   * `ERR_CELERY_DISCONNECTED`. Then the connection is closed.
    */
   disconnect(): Promise<void>;
 }
