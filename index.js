@@ -10,6 +10,7 @@ const Worker = require('./lib/worker');
 const Task = require('./lib/task');
 const { AsyncResult } = require('./lib/result');
 const { defaultConf } = require('./lib/conf');
+const { Signature, GroupResult, chain, group, chord } = require('./lib/canvas');
 
 function createClient(broker = 'amqp://', backend = 'amqp://', queue = 'celery') {
   return new Client(broker, backend, queue);
@@ -26,3 +27,8 @@ exports.Worker = Worker;
 exports.Task = Task;
 exports.AsyncResult = AsyncResult;
 exports.defaultConf = defaultConf;
+exports.Signature = Signature;
+exports.GroupResult = GroupResult;
+exports.chain = chain;
+exports.group = group;
+exports.chord = chord;

@@ -5,29 +5,18 @@ const Base = require('./base');
 const Task = require('./task');
 const { AsyncResult } = require('./result');
 const { celeryError } = require('./errors');
+const { toJson } = require('./json-arguments');
 const { sendOptions } = require('./send-options');
-
-/** Rejects what JSON cannot carry instead of silently dropping or nulling it. */
-function rejectNonJson(key, value) {
-  const type = typeof value;
-  if (type === 'function' || type === 'symbol') {
-    throw celeryError('ERR_CELERY_NOT_JSON', `cannot send a ${type} as a task argument${key ? ` (at key "${key}")` : ''}`, TypeError);
-  }
-  return value;
-}
-
-function toJson(value, what) {
-  try {
-    return JSON.stringify(value, rejectNonJson);
-  } catch (error) {
-    if (error.code === 'ERR_CELERY_NOT_JSON') throw error;
-    throw celeryError('ERR_CELERY_NOT_JSON', `${what} cannot be sent as JSON: ${error.message}`, TypeError);
-  }
-}
+const { Signature, sendCanvas } = require('./canvas');
 
 class Client extends Base {
   createTask(name) {
     return new Task(this, name);
+  }
+
+  /** A signature (Python's `signature(name, args, kwargs, **options)`). */
+  signature(name, args = [], kwargs = {}, options = {}) {
+    return new Signature(this, name, args, kwargs, options);
   }
 
   asyncResult(taskId) {
@@ -43,6 +32,10 @@ class Client extends Base {
     const protocol = this.conf.TASK_PROTOCOL;
     if (protocol !== 1 && protocol !== 2) {
       throw celeryError('ERR_CELERY_INVALID_OPTION', `TASK_PROTOCOL must be 1 or 2, got ${protocol}`, TypeError);
+    }
+    if (options && (options.link || options.linkError)) {
+      // Callbacks travel as signature dicts: the canvas path builds them.
+      return sendCanvas(this, new Signature(this, taskName, args || [], kwargs || {}, { ...options, taskId: taskId || options.taskId }).toDict());
     }
     const argsJson = toJson(args === undefined ? null : args, 'args');
     const kwargsJson = kwargs === undefined ? null : toJson(kwargs, 'kwargs');

@@ -1,6 +1,7 @@
 'use strict';
 
 const { celeryError } = require('./errors');
+const { Signature } = require('./canvas');
 
 class Task {
   constructor(client, name) {
@@ -13,6 +14,16 @@ class Task {
     if (args && !Array.isArray(args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
     if (kwargs && typeof kwargs !== 'object') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'kwargs is not object');
     return this.client.sendTask(this.name, args || [], kwargs || {}, undefined, options);
+  }
+
+  /** A signature of this task with partial arguments (Python's `task.s(...)`). */
+  s(...args) {
+    return new Signature(this.client, this.name, args);
+  }
+
+  /** An immutable signature: the parent's result is not prepended (Python's `task.si(...)`). */
+  si(...args) {
+    return new Signature(this.client, this.name, args, {}, {}, { immutable: true });
   }
 
   /** `delay(a, b)` ≡ `applyAsync([a, b])`; a trailing object is a positional argument. */

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::broker::{Broker, Publication};
+use crate::protocol::canvas::{plan_canvas, CanvasPlan};
 use crate::protocol::{encode_task, Producer, ProtocolVersion, TaskRequest};
 
 pub struct Client {
@@ -30,6 +31,27 @@ impl Client {
     pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, queue: &str, version: ProtocolVersion) {
         let message = encode_task(request, &self.producer, version, SystemTime::now());
         self.broker.publish(Publication { seq, queue: queue.to_string(), message });
+    }
+
+    /// Plans a canvas (chain, group, chord) the way the Python client sends it.
+    pub fn plan_canvas(&self, signature: &serde_json::Value) -> Result<CanvasPlan, String> {
+        plan_canvas(signature, &self.producer.reply_to, &mut || uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Publishes a planned canvas, its tasks numbered from `first_seq`, in plan order. Canvas
+    /// messages are protocol 2: protocol 1 has no chain field.
+    pub fn send_plan(&self, plan: &CanvasPlan, first_seq: u64, default_queue: &str) {
+        for (offset, task) in plan.tasks.iter().enumerate() {
+            let request = TaskRequest {
+                name: &task.name,
+                id: &task.id,
+                args_json: &task.args_json,
+                kwargs_json: Some(&task.kwargs_json),
+                options: &task.options,
+            };
+            let queue = task.queue.as_deref().unwrap_or(default_queue);
+            self.send_task(first_seq + offset as u64, &request, queue, ProtocolVersion::V2);
+        }
     }
 }
 

@@ -205,6 +205,27 @@ def wait_for_key(self, key, value=None, timeout=60):
     return value
 
 
+@app.task(name="tasks.tsum")
+def tsum(numbers):
+    return sum(numbers)
+
+
+@app.task(name="tasks.remember", bind=True)
+def remember(self, value, key):
+    """A link callback: stores the parent's result in redis key `key` (as JSON)."""
+    import json as _json
+
+    _redis_client(self).set(key, _json.dumps(value), ex=300)
+    return value
+
+
+@app.task(name="tasks.mark_failed", bind=True)
+def mark_failed(self, task_id):
+    """A link_error callback (one argument, so it is published): marks the failed task's id."""
+    _redis_client(self).set(f"cn-failed-{task_id}", "1", ex=300)
+    return task_id
+
+
 @app.task(name="tasks.progress_then_wait", bind=True)
 def progress_then_wait(self, key, steps=2):
     """Report `steps` PROGRESS states, then hold until redis key `key` exists."""

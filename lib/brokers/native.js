@@ -46,6 +46,15 @@ class NativeBroker {
     if (!this._pump) this._pump = this._settleCompletions();
   }
 
+  /** Publishes a planned canvas; `results[i]` tracks its i-th message. */
+  publishPlan(plan, results, defaultQueue) {
+    const firstSeq = this._nextSeq;
+    this._nextSeq += results.length;
+    results.forEach((result, i) => this._inFlight.set(firstSeq + i, result));
+    callNative(() => this._native.publishPlan(plan, firstSeq, defaultQueue));
+    if (!this._pump) this._pump = this._settleCompletions();
+  }
+
   async _settleCompletions() {
     try {
       while (this._inFlight.size > 0) {

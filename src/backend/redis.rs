@@ -111,6 +111,21 @@ impl RedisBackend {
             .map_err(|e| self.backend_error(&e))
     }
 
+    /// Tells Celery's chord counting how many header results to wait for (spec §2.5): the
+    /// `.s` key must be there before the last header task finishes, or the body never runs.
+    pub async fn prepare_chord(&self, group_id: &str, size: usize) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        let key = format!("{}celery-taskset-meta-{group_id}", self.key_prefix);
+        redis::pipe()
+            .del(format!("{key}.c"))
+            .ignore()
+            .set_ex(format!("{key}.s"), size, DEFAULT_RESULT_EXPIRES.as_secs())
+            .ignore()
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| self.backend_error(&e))
+    }
+
     /// Waits until the task reaches a ready state, `timeout` passes, or [`Self::cancel`] is
     /// called for it. `poll_interval` is used only when pub/sub is unavailable.
     pub async fn wait_for_ready(

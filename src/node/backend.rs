@@ -103,6 +103,19 @@ impl ResultBackendWrapper {
         .map_err(to_js_error)
     }
 
+    /// Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
+    /// RPC backend has no chord support).
+    #[napi]
+    pub async fn prepare_chord(&self, group_id: String, size: u32) -> Result<()> {
+        match &self.backend {
+            Backend::Redis(redis) => redis.prepare_chord(&group_id, size as usize).await.map_err(to_js_error),
+            _ => Err(to_js_error(CeleryError::InvalidOption {
+                name: "backend".into(),
+                reason: "chords need the Redis result backend (Celery's rpc:// has no chord support)".into(),
+            })),
+        }
+    }
+
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.
     #[napi]
     pub async fn wait_for_ready(

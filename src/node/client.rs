@@ -17,6 +17,7 @@ use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, OutcomeSender, PublishOutcome};
 use crate::client::{producer_for_this_process, Client};
 use crate::error::CeleryError;
+use crate::protocol::canvas::{CanvasPlan, CanvasResult};
 use crate::protocol::time::from_unix_seconds;
 use crate::protocol::{Expiry, ProtocolVersion, RedisKeyLayout, TaskOptions, TaskRequest};
 use crate::redis_connection::{RedisOptions, RedisTarget};
@@ -107,6 +108,25 @@ impl ClientWrapper {
         Ok(())
     }
 
+    /// Plans a canvas given as Celery's signature dict (JSON); nothing is sent yet, so that the
+    /// backend can be told about chords first.
+    #[napi]
+    pub fn plan_canvas(&self, signature_json: String) -> Result<CanvasPlanWrapper> {
+        let signature: Value = serde_json::from_str(&signature_json)
+            .map_err(|e| to_js_error(CeleryError::InvalidOption { name: "signature".into(), reason: e.to_string() }))?;
+        let plan = self
+            .client
+            .plan_canvas(&signature)
+            .map_err(|reason| to_js_error(CeleryError::InvalidOption { name: "canvas".into(), reason }))?;
+        Ok(CanvasPlanWrapper { plan })
+    }
+
+    /// Publishes every task of a plan; their outcomes arrive as seqs `first_seq`, `first_seq + 1`, ...
+    #[napi]
+    pub fn publish_plan(&self, plan: &CanvasPlanWrapper, first_seq: i64, default_queue: String) {
+        within_runtime_if_available(|| self.client.send_plan(&plan.plan, first_seq as u64, &default_queue));
+    }
+
     /// Resolves with the outcomes of every batch written since the last call (at least one).
     #[napi]
     pub async fn next_completions(&self) -> Result<Vec<PublishCompletion>> {
@@ -193,4 +213,61 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
         headers,
         ..TaskOptions::default()
     })
+}
+
+/// A planned canvas: the ids of what will be sent, the chord sizes the backend needs first, and
+/// which result the caller tracks.
+#[napi]
+pub struct CanvasPlanWrapper {
+    plan: CanvasPlan,
+}
+
+#[napi(object)]
+pub struct ChordSize {
+    pub group_id: String,
+    pub size: u32,
+}
+
+#[napi]
+impl CanvasPlanWrapper {
+    /// Ids of the messages, in publishing order.
+    #[napi(getter)]
+    pub fn task_ids(&self) -> Vec<String> {
+        self.plan.tasks.iter().map(|task| task.id.clone()).collect()
+    }
+
+    #[napi(getter)]
+    pub fn chord_sizes(&self) -> Vec<ChordSize> {
+        self.plan
+            .chord_sizes
+            .iter()
+            .map(|(group_id, size)| ChordSize { group_id: group_id.clone(), size: *size as u32 })
+            .collect()
+    }
+
+    /// `task` (a chain's last task or a chord's body) or `group`.
+    #[napi(getter)]
+    pub fn result_kind(&self) -> String {
+        match &self.plan.result {
+            CanvasResult::Task { .. } => "task".into(),
+            CanvasResult::Group { .. } => "group".into(),
+        }
+    }
+
+    /// The tracked task's id, or the group's id.
+    #[napi(getter)]
+    pub fn result_id(&self) -> String {
+        match &self.plan.result {
+            CanvasResult::Task { id, .. } | CanvasResult::Group { id, .. } => id.clone(),
+        }
+    }
+
+    /// A chain's earlier task ids (first first), a chord's header ids, or a group's members.
+    #[napi(getter)]
+    pub fn result_members(&self) -> Vec<String> {
+        match &self.plan.result {
+            CanvasResult::Task { parents, .. } => parents.clone(),
+            CanvasResult::Group { members, .. } => members.clone(),
+        }
+    }
 }

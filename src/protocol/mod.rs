@@ -1,6 +1,7 @@
 //! Celery's formats, and nothing else: no I/O, no JS. Every byte layout that crosses a broker or a
 //! result backend is built and read here, and tested against ../shared/fixtures.
 
+pub mod canvas;
 pub mod redis_envelope;
 pub mod repr;
 pub mod result_meta;

@@ -59,6 +59,10 @@ pub struct TaskOptions {
     /// Signature dicts (`link=` / `link_error=`), already as JSON values.
     pub callbacks: Option<Vec<Value>>,
     pub errbacks: Option<Vec<Value>>,
+    /// The rest of a chain, last task first (spec §2.3).
+    pub chain: Option<Vec<Value>>,
+    /// The frozen chord body a chord header task carries (spec §2.5).
+    pub chord: Option<Value>,
 }
 
 /// Who publishes: written into `origin` and `reply_to` of every message.
@@ -170,8 +174,8 @@ pub fn encode_task(
             let embed = json!({
                 "callbacks": options.callbacks,
                 "errbacks": options.errbacks,
-                "chain": null,
-                "chord": null,
+                "chain": options.chain,
+                "chord": options.chord,
             });
             let body = format!("[{},{},{}]", request.args_json, request.kwargs_json.unwrap_or("null"), embed);
             TaskMessage { headers, properties, body }
@@ -199,7 +203,7 @@ pub fn encode_task(
             push_field(&mut body, "errbacks", &json!(options.errbacks));
             push_field(&mut body, "timelimit", &timelimit);
             push_field(&mut body, "taskset", &json!(options.group_id));
-            push_field(&mut body, "chord", &Value::Null);
+            push_field(&mut body, "chord", &json!(options.chord));
             body.push('}');
             TaskMessage { headers: options.headers.clone(), properties, body }
         }
