@@ -9,12 +9,35 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A planned canvas: the ids of what will be sent, the chord sizes the backend needs first, and
+ * which result the caller tracks.
+ */
+export declare class CanvasPlanWrapper {
+  /** Ids of the messages, in publishing order. */
+  get taskIds(): Array<string>
+  get chordSizes(): Array<ChordSize>
+  /** `task` (a chain's last task or a chord's body) or `group`. */
+  get resultKind(): string
+  /** The tracked task's id, or the group's id. */
+  get resultId(): string
+  /** A chain's earlier task ids (first first), a chord's header ids, or a group's members. */
+  get resultMembers(): Array<string>
+}
+
 export declare class ClientWrapper {
   /** Validates the URL and options; connects only on first use. */
   constructor(brokerUrl: string, optionsJson?: string | undefined | null)
   get origin(): string
   get replyTo(): string
   publish(seq: number, taskName: string, taskId: string, argsJson: string, kwargsJson: string | undefined | null, queue: string, protocol: number, options?: SendOptions | undefined | null): void
+  /**
+   * Plans a canvas given as Celery's signature dict (JSON); nothing is sent yet, so that the
+   * backend can be told about chords first.
+   */
+  planCanvas(signatureJson: string): CanvasPlanWrapper
+  /** Publishes every task of a plan; their outcomes arrive as seqs `first_seq`, `first_seq + 1`, ... */
+  publishPlan(plan: CanvasPlanWrapper, firstSeq: number, defaultQueue: string): void
   /** Resolves with the outcomes of every batch written since the last call (at least one). */
   nextCompletions(): Promise<Array<PublishCompletion>>
   ready(): Promise<void>
@@ -32,10 +55,20 @@ export declare class ResultBackendWrapper {
   ready(): Promise<void>
   getTaskMeta(taskId: string): Promise<string | null>
   storeTaskMeta(taskId: string, metaJson: string, expiresSeconds?: number | undefined | null): Promise<void>
+  /**
+   * Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
+   * RPC backend has no chord support).
+   */
+  prepareChord(groupId: string, size: number): Promise<void>
   /** Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`. */
   waitForReady(taskId: string, timeoutMs?: number | undefined | null, pollIntervalMs?: number | undefined | null): Promise<WaitResult>
   close(): Promise<void>
   cancelWait(taskId: string): void
+}
+
+export interface ChordSize {
+  groupId: string
+  size: number
 }
 
 export interface PublishCompletion {
