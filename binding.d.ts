@@ -31,6 +31,8 @@ export declare class ClientWrapper {
   get origin(): string
   get replyTo(): string
   publish(seq: number, taskName: string, taskId: string, argsJson: string, kwargsJson: string | undefined | null, queue: string, protocol: number, options?: SendOptions | undefined | null): void
+  /** Broadcasts `revoke` for the ids to the workers online (`terminate` kills running ones). */
+  revoke(taskIds: Array<string>, terminate: boolean, signal: string): Promise<void>
   /**
    * Plans a canvas given as Celery's signature dict (JSON); nothing is sent yet, so that the
    * backend can be told about chords first.
@@ -55,6 +57,8 @@ export declare class ResultBackendWrapper {
   ready(): Promise<void>
   getTaskMeta(taskId: string): Promise<string | null>
   storeTaskMeta(taskId: string, metaJson: string, expiresSeconds?: number | undefined | null): Promise<void>
+  /** Forgets the task's result: deletes it where it is stored, drops it where it is buffered. */
+  forget(taskId: string): Promise<void>
   /**
    * Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
    * RPC backend has no chord support).

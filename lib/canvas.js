@@ -182,8 +182,8 @@ function sendCanvas(client, dict) {
   const broker = client.broker;
   const backend = client.backend;
   const plan = callNative(() => broker._native.planCanvas(toJson(dict, 'the canvas')));
-  const byId = new Map(plan.taskIds.map((id) => [id, new AsyncResult(id, backend, { published: true })]));
-  const track = (id) => byId.get(id) || new AsyncResult(id, backend);
+  const byId = new Map(plan.taskIds.map((id) => [id, new AsyncResult(id, backend, { published: true, client })]));
+  const track = (id) => byId.get(id) || new AsyncResult(id, backend, { client });
   const sent = plan.taskIds.map((id) => byId.get(id));
   const publish = () => broker.publishPlan(plan, sent, queue);
   const sizes = plan.chordSizes;

@@ -4,7 +4,7 @@ const { randomUUID } = require('node:crypto');
 const Base = require('./base');
 const Task = require('./task');
 const { AsyncResult } = require('./result');
-const { celeryError } = require('./errors');
+const { celeryError, fromNative } = require('./errors');
 const { toJson } = require('./json-arguments');
 const { sendOptions } = require('./send-options');
 const { Signature, sendCanvas } = require('./canvas');
@@ -20,7 +20,16 @@ class Client extends Base {
   }
 
   asyncResult(taskId) {
-    return new AsyncResult(taskId, this.backend);
+    return new AsyncResult(taskId, this.backend, { client: this });
+  }
+
+  /**
+   * Revokes tasks as Python's `app.control.revoke(ids, terminate=, signal=)`: a broadcast that
+   * the workers online act on. Resolves once it is sent.
+   */
+  revoke(taskIds, { terminate = false, signal = 'SIGTERM' } = {}) {
+    const ids = [].concat(taskIds).map(String);
+    return this.broker._native.revoke(ids, Boolean(terminate), String(signal)).catch((e) => Promise.reject(fromNative(e)));
   }
 
   /**
@@ -41,7 +50,7 @@ class Client extends Base {
     const kwargsJson = kwargs === undefined ? null : toJson(kwargs, 'kwargs');
     const queue = (options && options.queue) || this.conf.CELERY_QUEUE;
     const broker = this.broker;
-    const result = new AsyncResult(taskId || randomUUID(), this.backend, { published: true });
+    const result = new AsyncResult(taskId || randomUUID(), this.backend, { published: true, client: this });
     broker.publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, sendOptions(options));
     return result;
   }

@@ -26,9 +26,10 @@ class AsyncResult {
    * @param backend any object with `getTaskMeta(taskId)`; it is looked up at call time, so spies
    *   and user-supplied backends work. Backends of this package also offer a push-based wait.
    */
-  constructor(taskId, backend, { published = false } = {}) {
+  constructor(taskId, backend, { published = false, client } = {}) {
     this.taskId = taskId;
     this.backend = backend;
+    if (client) Object.defineProperty(this, 'client', { value: client, enumerable: false });
     this._final = null; // the ready meta, once seen: later calls do not touch the backend
     this._reading = null;
     this._sendState = published ? { settled: false, error: null, promise: null, waiters: [] } : null;
@@ -72,6 +73,23 @@ class AsyncResult {
     const meta = this._final || (await this._waitForReady(timeout, interval));
     if (meta.status === 'SUCCESS') return meta.result;
     throw taskError(this.taskId, meta);
+  }
+
+  /**
+   * Revokes the task as Python's `result.revoke()`: workers online discard it (or, with
+   * `terminate`, kill it with `signal`). Needs the client that made this result.
+   */
+  revoke({ terminate = false, signal = 'SIGTERM' } = {}) {
+    if (!this.client) {
+      return Promise.reject(celeryError('ERR_CELERY_INVALID_ARGUMENT', 'revoke() needs a result made by a client (sendTask, applyAsync, asyncResult)'));
+    }
+    return this.client.revoke([this.taskId], { terminate, signal });
+  }
+
+  /** Deletes the stored result (Python's `forget()`); later lookups find nothing. */
+  async forget() {
+    this._final = null;
+    if (typeof this.backend.forget === 'function') await this.backend.forget(this.taskId);
   }
 
   /** One lookup, no waiting: the stored result, or null. */

@@ -6,16 +6,19 @@ use std::time::SystemTime;
 
 use crate::broker::{Broker, Publication};
 use crate::protocol::canvas::{plan_canvas, CanvasPlan};
+use crate::protocol::control::{revoke_command, PIDBOX_EXCHANGE};
 use crate::protocol::{encode_task, Producer, ProtocolVersion, TaskRequest};
 
 pub struct Client {
     broker: Arc<dyn Broker>,
     producer: Producer,
+    /// The Lamport clock control messages carry.
+    clock: std::sync::atomic::AtomicU64,
 }
 
 impl Client {
     pub fn new(broker: Arc<dyn Broker>, producer: Producer) -> Self {
-        Self { broker, producer }
+        Self { broker, producer, clock: Default::default() }
     }
 
     pub fn producer(&self) -> &Producer {
@@ -31,6 +34,13 @@ impl Client {
     pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, queue: &str, version: ProtocolVersion) {
         let message = encode_task(request, &self.producer, version, SystemTime::now());
         self.broker.publish(Publication { seq, queue: queue.to_string(), message });
+    }
+
+    /// Revokes tasks as Python's `app.control.revoke` does: a broadcast to the workers online.
+    pub async fn revoke(&self, task_ids: &[String], terminate: bool, signal: &str) -> crate::error::Result<()> {
+        let clock = self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let message = revoke_command(task_ids, terminate, signal, clock, SystemTime::now());
+        self.broker.broadcast(PIDBOX_EXCHANGE, &message).await
     }
 
     /// Plans a canvas (chain, group, chord) the way the Python client sends it.

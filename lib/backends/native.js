@@ -33,6 +33,11 @@ class NativeBackend {
     return this._native.waitForReady(taskId, timeout || null, interval).catch((e) => Promise.reject(fromNative(e)));
   }
 
+  /** Deletes (Redis) or drops (rpc://, amqp://) a task's result. */
+  forget(taskId) {
+    return this._native.forget(taskId).catch((e) => Promise.reject(fromNative(e)));
+  }
+
   /** Chord counting setup (Redis); rejects for backends without chord support. */
   _prepareChord(groupId, size) {
     return this._native.prepareChord(groupId, size).catch((e) => Promise.reject(fromNative(e)));

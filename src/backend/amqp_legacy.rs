@@ -155,6 +155,11 @@ impl AmqpLegacyBackend {
         }
     }
 
+    /// Drops the result this process took from its queue.
+    pub fn forget(&self, task_id: &str) {
+        self.taken.lock().unwrap().remove(task_id);
+    }
+
     pub fn cancel(&self, task_id: &str) {
         self.cancelled.lock().unwrap().insert(task_id.to_string());
     }

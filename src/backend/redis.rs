@@ -111,6 +111,12 @@ impl RedisBackend {
             .map_err(|e| self.backend_error(&e))
     }
 
+    /// Deletes the stored result (Python's `AsyncResult.forget()`).
+    pub async fn forget(&self, task_id: &str) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        connection.del::<_, ()>(self.key(task_id)).await.map_err(|e| self.backend_error(&e))
+    }
+
     /// Tells Celery's chord counting how many header results to wait for (spec §2.5): the
     /// `.s` key must be there before the last header task finishes, or the body never runs.
     pub async fn prepare_chord(&self, group_id: &str, size: usize) -> Result<()> {

@@ -124,6 +124,13 @@ impl RpcBackend {
         Ok(outcome)
     }
 
+    /// Drops the buffered state (Python's `forget()` on the RPC backend).
+    pub fn forget(&self, task_id: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.latest.remove(task_id);
+        state.order.retain(|id| id != task_id);
+    }
+
     pub fn cancel(&self, task_id: &str) {
         self.state.lock().unwrap().waiters.remove(task_id);
     }

@@ -26,6 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Broker, OutcomeSender, Publication, PublishOutcome};
 use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget};
 use crate::error::{CeleryError, Result};
+use crate::protocol::control::ControlMessage;
+use crate::protocol::task_message::{CONTENT_ENCODING_UTF8, CONTENT_TYPE_JSON};
 use crate::protocol::TaskMessage;
 
 /// How long the writer keeps trying to reconnect before it fails what it holds.
@@ -113,6 +115,38 @@ impl Broker for AmqpBroker {
         async move {
             let connection = self.target.connect().await?;
             let _ = connection.close(200, "ready check done".into()).await;
+            Ok(())
+        }
+        .boxed()
+    }
+
+    fn broadcast<'a>(&'a self, exchange: &'a str, message: &'a ControlMessage) -> BoxFuture<'a, Result<()>> {
+        async move {
+            let connection = self.target.connect().await?;
+            let failed = |e: lapin::Error| CeleryError::PublishFailed(format!("broadcast on {exchange} failed: {e}"));
+            let channel = connection.create_channel().await.map_err(failed)?;
+            // Declared as kombu's Mailbox declares it: fanout, not durable.
+            let options = ExchangeDeclareOptions { durable: false, ..ExchangeDeclareOptions::default() };
+            channel
+                .exchange_declare(exchange.into(), ExchangeKind::Fanout, options, FieldTable::default())
+                .await
+                .map_err(failed)?;
+            let properties = BasicProperties::default()
+                .with_content_type(CONTENT_TYPE_JSON.into())
+                .with_content_encoding(CONTENT_ENCODING_UTF8.into())
+                .with_delivery_mode(2)
+                .with_headers(field_table(&message.headers));
+            channel
+                .basic_publish(
+                    exchange.into(),
+                    "".into(),
+                    BasicPublishOptions::default(),
+                    message.body.as_bytes(),
+                    properties,
+                )
+                .await
+                .map_err(failed)?;
+            let _ = connection.close(200, "broadcast sent".into()).await;
             Ok(())
         }
         .boxed()

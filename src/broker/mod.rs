@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
 
 use crate::error::{CeleryError, Result};
+use crate::protocol::control::ControlMessage;
 use crate::protocol::TaskMessage;
 
 /// One message on its way to a queue. `seq` is the caller's handle for the outcome.
@@ -35,6 +36,9 @@ pub trait Broker: Send + Sync {
     fn publish(&self, publication: Publication);
     /// Connects (once) and resolves when the broker answers; rejects within the connect timeout.
     fn ready(&self) -> BoxFuture<'_, Result<()>>;
+    /// Sends a remote-control command to every worker listening on the fanout `exchange`
+    /// (spec §6.1). Fire and forget: workers that are not connected miss it, as in Celery.
+    fn broadcast<'a>(&'a self, exchange: &'a str, message: &'a ControlMessage) -> BoxFuture<'a, Result<()>>;
     /// Sends everything queued so far, then closes the connection. Later publishes fail with
     /// [`CeleryError::Disconnected`].
     fn close(&self) -> BoxFuture<'_, Result<()>>;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{Broker, OutcomeSender, Publication, PublishOutcome};
 use crate::error::{CeleryError, Result};
+use crate::protocol::control::{broadcast_envelope, fanout_channel, ControlMessage};
 use crate::protocol::{encode_envelope, RedisKeyLayout};
 use crate::redis_connection::RedisTarget;
 
@@ -74,6 +75,21 @@ impl Broker for RedisBroker {
         async move {
             let mut connection = self.target.connect(None).await.map_err(|e| unreachable(&self.target, &e))?;
             redis::cmd("PING").query_async::<()>(&mut connection).await.map_err(|e| unreachable(&self.target, &e))
+        }
+        .boxed()
+    }
+
+    fn broadcast<'a>(&'a self, exchange: &'a str, message: &'a ControlMessage) -> BoxFuture<'a, Result<()>> {
+        async move {
+            let mut connection = self.target.connect(None).await.map_err(|e| unreachable(&self.target, &e))?;
+            let channel = format!("{}{}", self.layout.global_keyprefix, fanout_channel(self.target.db(), exchange));
+            let envelope = broadcast_envelope(message, exchange, &Uuid::new_v4().to_string());
+            redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(envelope)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(|e| unreachable(&self.target, &e))
         }
         .boxed()
     }

@@ -103,6 +103,17 @@ impl ResultBackendWrapper {
         .map_err(to_js_error)
     }
 
+    /// Forgets the task's result: deletes it where it is stored, drops it where it is buffered.
+    #[napi]
+    pub async fn forget(&self, task_id: String) -> Result<()> {
+        match &self.backend {
+            Backend::Redis(redis) => return redis.forget(&task_id).await.map_err(to_js_error),
+            Backend::Rpc(rpc) => rpc.forget(&task_id),
+            Backend::AmqpLegacy(amqp) => amqp.forget(&task_id),
+        }
+        Ok(())
+    }
+
     /// Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
     /// RPC backend has no chord support).
     #[napi]

@@ -108,6 +108,12 @@ impl ClientWrapper {
         Ok(())
     }
 
+    /// Broadcasts `revoke` for the ids to the workers online (`terminate` kills running ones).
+    #[napi]
+    pub async fn revoke(&self, task_ids: Vec<String>, terminate: bool, signal: String) -> Result<()> {
+        self.client.revoke(&task_ids, terminate, &signal).await.map_err(to_js_error)
+    }
+
     /// Plans a canvas given as Celery's signature dict (JSON); nothing is sent yet, so that the
     /// backend can be told about chords first.
     #[napi]

@@ -2,6 +2,7 @@
 //! result backend is built and read here, and tested against ../shared/fixtures.
 
 pub mod canvas;
+pub mod control;
 pub mod redis_envelope;
 pub mod repr;
 pub mod result_meta;

@@ -1,0 +1,52 @@
+'use strict';
+// Remote control sent from Node and obeyed by real Python Celery 5.7 workers: revoke (over Redis
+// and RabbitMQ), and forget.
+
+const { describe, it } = require('node:test');
+const assert = require('node:assert/strict');
+const { createClient } = require('..');
+const { amqpUrl } = require('./support/services');
+const { startWorker, runPython } = require('./support/worker');
+const { uniqueQueue, dropQueue, dropResults, redisUrl } = require('./helpers');
+
+describe('revoke', () => {
+  for (const transport of ['redis', 'amqp']) {
+    it(`over ${transport}: a task revoked before it is due ends REVOKED`, async () => {
+      const backend = `${await redisUrl()}/0`;
+      const broker = transport === 'redis' ? backend : await amqpUrl();
+      const queue = uniqueQueue(`revoke-${transport}`);
+      const worker = await startWorker({ broker, backend, queues: [queue] });
+      const client = createClient(broker, backend, queue);
+      try {
+        const doomed = client.createTask('tasks.add').applyAsync([1, 1], {}, { countdown: 2 });
+        const spared = client.createTask('tasks.add').applyAsync([2, 2], {}, { countdown: 2 });
+        await Promise.all([doomed.sent, spared.sent]);
+        await doomed.revoke();
+        const error = await doomed.get(30_000).then(() => assert.fail('a revoked task must not succeed'), (e) => e);
+        assert.equal(error.message, 'REVOKED');
+        assert.equal(error.code, 'ERR_CELERY_TASK_REVOKED');
+        assert.equal(error.exc_type, 'TaskRevokedError');
+        assert.equal(await spared.get(30_000), 4);
+        await dropResults(backend, [doomed.taskId, spared.taskId]);
+      } finally {
+        await client.disconnect();
+        await worker.stop();
+        if (transport === 'redis') await dropQueue(backend, queue);
+        else await runPython('amqp_admin.py', [broker, 'delete', queue]);
+      }
+    });
+  }
+});
+
+describe('forget', () => {
+  it('deletes a stored result', async () => {
+    const url = `${await redisUrl()}/0`;
+    const client = createClient(url, url);
+    const result = client.asyncResult(require('node:crypto').randomUUID());
+    await client.backend.storeResult(result.taskId, 7, 'SUCCESS');
+    assert.equal(await result.get(1000), 7);
+    await result.forget();
+    assert.equal(await result.status(), null);
+    await client.disconnect();
+  });
+});
