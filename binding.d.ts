@@ -54,6 +54,8 @@ export declare class ResultBackendWrapper {
    * broker at `url`.
    */
   constructor(url: string, optionsJson?: string | undefined | null, rpcReplyTo?: string | undefined | null)
+  /** Watches every state of a task (pushed by Redis pub/sub or the RPC reply queue). */
+  watch(taskId: string): Promise<StateWatcherWrapper>
   ready(): Promise<void>
   getTaskMeta(taskId: string): Promise<string | null>
   storeTaskMeta(taskId: string, metaJson: string, expiresSeconds?: number | undefined | null): Promise<void>
@@ -68,6 +70,15 @@ export declare class ResultBackendWrapper {
   waitForReady(taskId: string, timeoutMs?: number | undefined | null, pollIntervalMs?: number | undefined | null): Promise<WaitResult>
   close(): Promise<void>
   cancelWait(taskId: string): void
+}
+
+/**
+ * The states of one task, as they are pushed; `next()` resolves `null` once the watch ended
+ * (after a ready state, or `close()`).
+ */
+export declare class StateWatcherWrapper {
+  next(): Promise<string | null>
+  close(): void
 }
 
 export interface ChordSize {

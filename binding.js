@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.CanvasPlanWrapper = nativeBinding.CanvasPlanWrapper
 module.exports.ClientWrapper = nativeBinding.ClientWrapper
 module.exports.ResultBackendWrapper = nativeBinding.ResultBackendWrapper
+module.exports.StateWatcherWrapper = nativeBinding.StateWatcherWrapper

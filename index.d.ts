@@ -164,6 +164,78 @@ export interface SendOptions {
   ignoreResult?: boolean;
   /** Extra message headers (must be JSON-serialisable). */
   headers?: Record<string, any>;
+  /**
+   * Signature(s) a worker applies to the task's return value once it succeeds (Python's `link`):
+   * the value is prepended to the callback's args unless it is immutable (`task.si(...)`).
+   *
+   * With `link` or `linkError` the message is built the way a signature is sent (see
+   * `SignatureOptions`): only the options listed there are accepted (`eta` and `retries` then
+   * throw `ERR_CELERY_INVALID_OPTION`), `expires` must be a number of seconds, and the message is
+   * protocol 2 whatever `TASK_PROTOCOL` says.
+   */
+  link?: Signature | Signature[];
+  /**
+   * Signature(s) a worker applies when the task fails (Python's `link_error`). A Python errback
+   * whose function takes one argument is sent as a task with the failed task's id; one taking
+   * `(request, exc, traceback)` is run inside the worker. Same restrictions as `link`.
+   */
+  linkError?: Signature | Signature[];
+  /**
+   * The task id, read only together with `link` / `linkError` (when `sendTask`'s `taskId`
+   * argument is not given); without them it is ignored: pass `sendTask`'s `taskId` argument.
+   */
+  taskId?: string;
+}
+
+/**
+ * Options a signature carries (`task.s(...).set(options)`, `client.signature(..., options)`,
+ * `signature.applyAsync(args, kwargs, options)`): Python's `apply_async` names, camelCased, that a
+ * signature may hold. Any other key throws a `TypeError` with code `ERR_CELERY_INVALID_OPTION`
+ * when the signature is sent (or turned into a dict), not when it is set.
+ */
+export interface SignatureOptions {
+  /** The task id (Python's `task_id`); default a new uuid4. */
+  taskId?: string;
+  /**
+   * Queue (routing key) for this task. Default: `conf.CELERY_QUEUE` of the client that sends the
+   * canvas, written into every signature without a queue (unless that queue is `"celery"`), so
+   * the tasks a worker sends on (chain steps, chord bodies, callbacks) reach the same workers.
+   */
+  queue?: string;
+  /** Seconds from now before the task may run. */
+  countdown?: number;
+  /** Message priority, 0 to 255. */
+  priority?: number;
+  /** Expiry in seconds from now (only a number here; a Date is not read). */
+  expires?: number;
+  /** Hard time limit in seconds. */
+  timeLimit?: number;
+  /** Soft time limit in seconds. */
+  softTimeLimit?: number;
+  /** Ask the worker not to store the result. */
+  ignoreResult?: boolean;
+  /** Name shown for the task in logs and monitors instead of its real name. */
+  shadow?: string;
+  /** Extra message headers (must be JSON-serialisable). */
+  headers?: Record<string, any>;
+  /** Callback signature(s) on success (Python's `link`); see `SendOptions.link`. */
+  link?: Signature | Signature[];
+  /** Callback signature(s) on failure (Python's `link_error`); see `SendOptions.linkError`. */
+  linkError?: Signature | Signature[];
+}
+
+/**
+ * A signature as Celery's own dict (what `toDict()` returns and what travels in messages):
+ * options carry Celery's snake_case names (`task_id`, `link_error`, ...).
+ */
+export interface SignatureDict {
+  task: string;
+  args: any[];
+  kwargs: Record<string, any>;
+  options: Record<string, any>;
+  /** `null` for a task; `"chain"`, `"group"` or `"chord"` for a canvas (`task` is then `celery.<kind>`). */
+  subtask_type: null | 'chain' | 'group' | 'chord';
+  immutable: boolean;
 }
 
 /**
@@ -174,9 +246,14 @@ export interface SendOptions {
  *   `heartbeat` / `connect_timeout` / `connection_timeout` parameter); thrown at first use.
  * - `ERR_CELERY_INVALID_OPTION`: a bad `SendOptions` value or a bad `TASK_PROTOCOL` (both
  *   `TypeError`s, thrown synchronously), or a bad connection option (e.g. an unreadable TLS file,
- *   `cert` without `key`), or `rpc://` results without an AMQP broker.
+ *   `cert` without `key`), or `rpc://` results without an AMQP broker. Canvas: an option a
+ *   signature cannot carry (`TypeError`), or a canvas this version cannot send (e.g. a group in
+ *   the middle of a chain; an `Error`), both thrown synchronously by `applyAsync` / `delay`; a
+ *   chord with a result backend other than Redis rejects `sent` (nothing is published).
  * - `ERR_CELERY_INVALID_ARGUMENT`: `applyAsync` with non-array args (`"args is not array"`) or
- *   non-object kwargs (`"kwargs is not object"`).
+ *   non-object kwargs (`"kwargs is not object"`); `new Signature` with non-array args; a chord
+ *   header that is neither a list nor a group, or a `link` / `linkError` that is not a signature
+ *   (`TypeError`s); a canvas without any signature (`chain()`).
  * - `ERR_CELERY_NOT_JSON` (`TypeError`): args/kwargs that JSON cannot carry (functions,
  *   symbols, BigInt, cycles).
  * - `ERR_CELERY_BROKER_UNREACHABLE` / `ERR_CELERY_BACKEND_UNREACHABLE`: connection failures
@@ -246,6 +323,13 @@ export declare class AsyncResult {
   private _sendState;
   constructor(taskId: string, backend: CeleryBackend);
   /**
+   * Set on the result of a chain or a chord (`applyAsync()` of `chain(...)` / `chord(...)`): the
+   * result before this one. A chain's last result links back step by step to its first task
+   * (whose `parent` is undefined); a chord's body result links to the last header task, that one
+   * to the header task before it, and so on to the first. Undefined elsewhere.
+   */
+  parent?: AsyncResult;
+  /**
    * Resolves with the task id once the broker has the message (on RabbitMQ: once it has confirmed
    * it); rejects with the publish error (`ERR_CELERY_PUBLISH_FAILED`, `ERR_CELERY_UNROUTABLE`,
    * `ERR_CELERY_BROKER_UNREACHABLE`, ...). Resolves at once for results that were not sent by
@@ -283,6 +367,13 @@ export declare class Task {
    * Missing args/kwargs default to `[]` / `{}`.
    */
   applyAsync(args?: any[] | null, kwargs?: object | null, options?: SendOptions): AsyncResult;
+  /**
+   * A signature of this task with partial args (Python's `task.s(...)`): in a chain, a chord body
+   * or a callback, the previous result is prepended to them.
+   */
+  s(...args: any[]): Signature;
+  /** An immutable signature (Python's `task.si(...)`): the previous result is not prepended. */
+  si(...args: any[]): Signature;
 }
 
 /**
@@ -299,6 +390,142 @@ export declare class Client extends Base {
    * uuid4. Unlike `applyAsync`, args/kwargs are not defaulted (missing kwargs travel as `null`).
    */
   sendTask(taskName: string, args?: any[] | null, kwargs?: object | null, taskId?: string | null, options?: SendOptions): AsyncResult;
+  /**
+   * A signature of a task by name (Python's `app.signature(name, args, kwargs, **options)`).
+   * Throws `ERR_CELERY_INVALID_ARGUMENT` when `args` is not an array.
+   */
+  signature(name: string, args?: any[], kwargs?: Record<string, any> | null, options?: SignatureOptions): Signature;
+}
+
+/**
+ * A task with (partial) arguments and options, as Python's `Signature`: what `task.s(...)`,
+ * `task.si(...)` and `client.signature(...)` return, and what `chain`, `group`, `chord`, `link`
+ * and `linkError` take.
+ */
+export declare class Signature {
+  /** The client that sends it (and a canvas starting with it). */
+  client: Client;
+  /** The task name. */
+  task: string;
+  args: any[];
+  kwargs: Record<string, any>;
+  options: SignatureOptions;
+  /** `true` for `task.si(...)`: the previous result is not prepended to `args`. */
+  immutable: boolean;
+  /** Throws `ERR_CELERY_INVALID_ARGUMENT` (`"args is not array"`) when `args` is not an array. */
+  constructor(
+    client: Client,
+    task: string,
+    args?: any[],
+    kwargs?: Record<string, any> | null,
+    options?: SignatureOptions,
+    flags?: { immutable?: boolean },
+  );
+  /** Adds options and returns the signature itself (Python's `.set()`); checked when sent. */
+  set(options: SignatureOptions): this;
+  /** Celery's dict for it; throws `ERR_CELERY_INVALID_OPTION` for an option it cannot carry. */
+  toDict(): SignatureDict;
+  /**
+   * Sends the task (Python's `sig.apply_async(args, kwargs, **options)`): `args` are appended to
+   * the signature's, `kwargs` and `options` merged over its own. Returns at once; the message is
+   * protocol 2. Throws synchronously as `SignatureOptions` describes.
+   */
+  applyAsync(args?: any[], kwargs?: Record<string, any>, options?: SignatureOptions): AsyncResult;
+  /** `delay(a, b)` is `applyAsync([a, b])` (Python's `sig.delay(a, b)`). */
+  delay(...args: any[]): AsyncResult;
+  /** Sends the signature as it is. */
+  send(): AsyncResult;
+}
+
+/**
+ * What `chain()`, `group()` and `chord()` return (one class at runtime, not exported by name).
+ * Nothing is sent until `applyAsync()` / `delay()`, which plan the whole canvas first: a canvas
+ * this version cannot send throws `ERR_CELERY_INVALID_OPTION` synchronously and nothing is sent.
+ * Every message is protocol 2. Signatures without their own `queue` go to the sending client's
+ * `conf.CELERY_QUEUE` when it is not `"celery"` (see `SignatureOptions.queue`).
+ */
+export interface Canvas<Kind extends 'chain' | 'group' | 'chord' = 'chain' | 'group' | 'chord', R extends AsyncResult | GroupResult = AsyncResult | GroupResult> {
+  kind: Kind;
+  /** The members: a chain's steps, a group's tasks, or a chord's header tasks followed by its body. */
+  signatures: Array<Signature | Group>;
+  /** The client of the first signature; it sends the canvas. */
+  readonly client: Client;
+  /** Celery's dict for it (`celery.chain` / `celery.group` / `celery.chord`). */
+  toDict(): SignatureDict;
+  /** Sends the canvas and returns at once (takes no arguments). */
+  applyAsync(): R;
+  /** The same as `applyAsync()`. */
+  delay(): R;
+}
+
+/**
+ * `chain(...)`: `applyAsync()` returns the last task's AsyncResult, its `parent` links going back
+ * to the first task. Only the first task is published by this client (the rest travel inside its
+ * message and are sent by workers): the first task's `sent` (the end of the `parent` links) tells
+ * whether it reached the broker; the last result's `sent` resolves at once. A chain of a group and
+ * one task is sent as a chord (as Python does); a chain of only a group as that group
+ * (`Chain<GroupResult>`).
+ */
+export interface Chain<R extends AsyncResult | GroupResult = AsyncResult> extends Canvas<'chain', R> {}
+
+/** `group(...)`: `applyAsync()` returns a `GroupResult`. */
+export interface Group extends Canvas<'group', GroupResult> {
+  signatures: Signature[];
+}
+
+/**
+ * `chord(header, body)`: `applyAsync()` returns the body's AsyncResult, its `parent` links going
+ * through the header tasks from the last to the first. The body is sent by a worker once every
+ * header task has finished; the result's `sent` resolves (with the body's id) once every header
+ * task reached the broker. The Redis result backend is told the chord's size before the header is
+ * published. Other backends (`rpc://`, celery-node's `amqp://`) cannot run chords: nothing is
+ * published, every `sent` rejects with `ERR_CELERY_INVALID_OPTION` and the client emits `'error'`
+ * (once, when it has a listener).
+ */
+export interface Chord extends Canvas<'chord', AsyncResult> {
+  signatures: Signature[];
+}
+
+/**
+ * Tasks run one after another, each receiving the previous result (Python's `chain(a, b, c)` /
+ * `a | b | c`). Supported: plain task signatures; a group followed by one task (sent as a
+ * chord); a group alone (sent as a group). Arrays are flattened one level.
+ */
+export declare function chain(group: Group | [Group]): Chain<GroupResult>;
+export declare function chain(header: Group, body: Signature): Chain<AsyncResult>;
+export declare function chain(tasks: [Group, Signature]): Chain<AsyncResult>;
+export declare function chain(...signatures: Array<Signature | Signature[]>): Chain<AsyncResult>;
+
+/**
+ * Tasks run in parallel (Python's `group(a, b)` / `group([a, b])`): plain task signatures, given
+ * as arguments or as an array. `applyAsync()` returns a `GroupResult`.
+ */
+export declare function group(...signatures: Array<Signature | Signature[]>): Group;
+
+/**
+ * A group whose results, in group order, are passed to `body` once all have finished (Python's
+ * `chord(header, body)`). `header` is an array of plain task signatures or a `group(...)`; `body`
+ * a plain task signature. Anything else as header throws `ERR_CELERY_INVALID_ARGUMENT`.
+ */
+export declare function chord(header: Signature[] | Group, body: Signature): Chord;
+
+/** The results of a group (Python's `GroupResult`): one AsyncResult per member, in group order. */
+export declare class GroupResult {
+  /** The group id (each member's `group` header). */
+  id: string;
+  results: AsyncResult[];
+  constructor(id: string, results: AsyncResult[]);
+  /**
+   * Every member's value, in group order (`get` of each, with the same `timeout` and `interval`);
+   * rejects with the first member error seen.
+   */
+  get(timeout?: number, interval?: number): Promise<any[]>;
+  /** How many members are in `SUCCESS` (one lookup each). */
+  completedCount(): Promise<number>;
+  /** Whether every member is in `SUCCESS`, `FAILURE` or `REVOKED` (one lookup each). */
+  ready(): Promise<boolean>;
+  /** Resolves with the group id once every member reached the broker; rejects with the first publish error. */
+  readonly sent: Promise<string>;
 }
 
 /**

@@ -80,3 +80,44 @@ describe('canvas, run by a Python worker', () => {
     assert.throws(() => chain(add.s(1, 1), group(add.s(1, 1), add.s(2, 2)), add.s(3)).applyAsync(), { code: 'ERR_CELERY_INVALID_OPTION' });
   });
 });
+
+describe('progress listeners', () => {
+  for (const backendKind of ['redis', 'rpc']) {
+    it(`over ${backendKind}: states() and onProgress() see every state, in order, then the result`, async () => {
+      const redis = `${await redisUrl()}/0`;
+      const broker = backendKind === 'redis' ? redis : await require('./support/services').amqpUrl();
+      const backend = backendKind === 'redis' ? redis : 'rpc://';
+      const queue = uniqueQueue(`progress-${backendKind}`);
+      const worker = await startWorker({ broker, backend, queues: [queue], env: { CELERY_NATIVE_TEST_REDIS_URL: redis } });
+      const client = createClient(broker, backend, queue);
+      try {
+        const startKey = `cn-start-${Date.now()}-${backendKind}`;
+        const releaseKey = `cn-release-${Date.now()}-${backendKind}`;
+        const result = client.createTask('tasks.progress_when_told').applyAsync([startKey, releaseKey, 3]);
+        const heard = [];
+        const stop = result.onProgress((meta) => heard.push(meta.status));
+        const seen = [];
+        for await (const meta of result.states()) {
+          seen.push(meta.status === 'PROGRESS' ? `PROGRESS ${meta.result.current}/${meta.result.total}` : meta.status);
+          if (meta.status === 'WAITING') {
+            // Both listeners are subscribed once they have seen the task waiting.
+            await eventually(() => heard.includes('WAITING'));
+            await redisCommand(redis, 'SET', startKey, '1', 'EX', '60');
+          }
+          if (meta.status === 'PROGRESS' && meta.result.current === 3) await redisCommand(redis, 'SET', releaseKey, '1', 'EX', '60');
+        }
+        assert.deepEqual(seen, ['WAITING', 'PROGRESS 1/3', 'PROGRESS 2/3', 'PROGRESS 3/3', 'SUCCESS']);
+        assert.equal(await result.get(10_000), 'done');
+        await eventually(() => heard.at(-1) === 'SUCCESS');
+        assert.deepEqual(heard, ['WAITING', 'PROGRESS', 'PROGRESS', 'PROGRESS', 'SUCCESS']);
+        stop();
+        await redisCommand(redis, 'DEL', startKey, releaseKey, `celery-task-meta-${result.taskId}`);
+      } finally {
+        await client.disconnect();
+        await worker.stop();
+        if (backendKind === 'redis') await dropQueue(redis, queue);
+        else await require('./support/worker').runPython('amqp_admin.py', [broker, 'delete', queue]);
+      }
+    });
+  }
+});

@@ -183,7 +183,16 @@ function sendCanvas(client, dict) {
   const backend = client.backend;
   const plan = callNative(() => broker._native.planCanvas(toJson(dict, 'the canvas')));
   const byId = new Map(plan.taskIds.map((id) => [id, new AsyncResult(id, backend, { published: true, client })]));
-  const track = (id) => byId.get(id) || new AsyncResult(id, backend, { client });
+  // Tasks a worker sends (chain steps, a chord's body) are "sent" once everything this client
+  // published is: their `sent` and `get()` see this client's publish failures too.
+  const published = Promise.all(plan.taskIds.map((id) => byId.get(id).sent));
+  published.catch(() => {}); // failures reach each result's `sent`; this one only fans them out
+  const track = (id) => {
+    if (byId.has(id)) return byId.get(id);
+    const result = new AsyncResult(id, backend, { published: true, client });
+    published.then(() => result._settleSent(null), (error) => result._settleSent(error));
+    return result;
+  };
   const sent = plan.taskIds.map((id) => byId.get(id));
   const publish = () => broker.publishPlan(plan, sent, queue);
   const sizes = plan.chordSizes;
@@ -201,11 +210,6 @@ function sendCanvas(client, dict) {
   for (const parentId of [...plan.resultMembers].reverse()) {
     child.parent = track(parentId);
     child = child.parent;
-  }
-  if (sizes.length > 0 && !byId.has(result.taskId)) {
-    // A chord's body is sent by a worker; its `sent` follows the header's.
-    result._sendState = null;
-    Object.defineProperty(result, 'sent', { value: Promise.all(sent.map((r) => r.sent)).then(() => result.taskId) });
   }
   return result;
 }

@@ -50,7 +50,8 @@ class Client extends Base {
     const kwargsJson = kwargs === undefined ? null : toJson(kwargs, 'kwargs');
     const queue = (options && options.queue) || this.conf.CELERY_QUEUE;
     const broker = this.broker;
-    const result = new AsyncResult(taskId || randomUUID(), this.backend, { published: true, client: this });
+    const id = taskId || (options && options.taskId) || randomUUID();
+    const result = new AsyncResult(id, this.backend, { published: true, client: this });
     broker.publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, sendOptions(options));
     return result;
   }

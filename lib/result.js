@@ -1,6 +1,7 @@
 'use strict';
 
 const { celeryError } = require('./errors');
+const { parseMeta } = require('./result-decoding');
 
 const READY_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 const FAILURE_CODES = { FAILURE: 'ERR_CELERY_TASK_FAILED', REVOKED: 'ERR_CELERY_TASK_REVOKED' };
@@ -90,6 +91,51 @@ class AsyncResult {
   async forget() {
     this._final = null;
     if (typeof this.backend.forget === 'function') await this.backend.forget(this.taskId);
+  }
+
+  /**
+   * Every state the task goes through, as it happens (`{status, result, ...}` metas: STARTED,
+   * PROGRESS with its meta, RETRY, then SUCCESS / FAILURE / REVOKED), starting with the current
+   * one; pushed, not polled. Ends after a ready state, or when the loop is left.
+   */
+  async *states() {
+    const watcher = await this.backend._watch(this.taskId);
+    let previous = null;
+    try {
+      for (;;) {
+        const text = await watcher.next();
+        if (text == null) return;
+        if (text === previous) continue; // the same state seen again after a reconnect
+        previous = text;
+        const meta = parseMeta(text);
+        yield meta;
+        if (READY_STATES.has(meta.status)) {
+          this._final = meta;
+          return;
+        }
+      }
+    } finally {
+      watcher.close();
+    }
+  }
+
+  /**
+   * Calls `listener(meta)` for every state change until a ready state (see `states()`).
+   * Returns a function that stops listening. Errors go to `onError`, or are dropped.
+   */
+  onProgress(listener, onError) {
+    const states = this.states();
+    let stopped = false;
+    (async () => {
+      for await (const meta of states) {
+        if (stopped) break;
+        listener(meta);
+      }
+    })().catch((error) => onError && onError(error));
+    return () => {
+      stopped = true;
+      states.return();
+    };
   }
 
   /** One lookup, no waiting: the stored result, or null. */

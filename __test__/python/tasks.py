@@ -226,6 +226,17 @@ def mark_failed(self, task_id):
     return task_id
 
 
+@app.task(name="tasks.progress_when_told", bind=True)
+def progress_when_told(self, start_key, release_key, steps=3):
+    """WAITING until redis key `start_key` exists, then `steps` PROGRESS states, then holds
+    until `release_key` exists. Lets a test subscribe before the states it wants to see."""
+    self.update_state(state="WAITING")
+    wait_for_key.run(start_key, None)
+    for i in range(steps):
+        self.update_state(state="PROGRESS", meta={"current": i + 1, "total": steps})
+    return wait_for_key.run(release_key, "done")
+
+
 @app.task(name="tasks.progress_then_wait", bind=True)
 def progress_then_wait(self, key, steps=2):
     """Report `steps` PROGRESS states, then hold until redis key `key` exists."""

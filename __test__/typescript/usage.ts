@@ -4,6 +4,8 @@
 import * as celery from 'celery-native';
 import { createClient, createWorker, AsyncResult, Client, Task, Worker, defaultConf } from 'celery-native';
 import type { CeleryBackend, CeleryBroker, CeleryConf, CeleryError, CeleryErrorCode, SendOptions } from 'celery-native';
+import { Signature, GroupResult, chain, group, chord } from 'celery-native';
+import type { Canvas, Chain, Chord, Group, SignatureDict, SignatureOptions } from 'celery-native';
 
 // Deep imports, as celery-node users write them.
 import ClientClass from 'celery-native/dist/app/client';
@@ -120,6 +122,70 @@ async function readme(): Promise<void> {
   await client.disconnect();
 }
 
+// Canvas: chain, group, chord, link / linkError, as the Python calls they match
+async function canvas(): Promise<void> {
+  const client = createClient('redis://', 'redis://', 'jobs');
+  const add = client.createTask('tasks.add');
+  const tsum = client.createTask('tasks.tsum');
+
+  // chain(add.s(2, 2), add.s(4), add.s(8)).apply_async()
+  const last = chain(add.s(2, 2), add.s(4), add.s(8)).applyAsync();
+  const sixteen: number = await last.get(20_000);
+  let first: AsyncResult = last;
+  while (first.parent) first = first.parent;
+  await first.sent;
+  console.log(sixteen, await last.parent?.get(), chain([add.s(1, 1), add.si(5)]).delay().taskId);
+
+  // group(add.s(i, i) for i in range(10)).apply_async()
+  const g: GroupResult = group(Array.from({ length: 10 }, (_, i) => add.s(i, i))).applyAsync();
+  const values: any[] = await g.get(20_000, 100);
+  const done: number = await g.completedCount();
+  const ready: boolean = await g.ready();
+  const groupId: string = await g.sent;
+  console.log(values, done, ready, groupId === g.id, g.results.map((r) => r.taskId));
+  group(add.s(1, 1), add.s(2, 2)).delay();
+
+  // chord([add.s(i, 1) for i in range(10)], tsum.s()).apply_async(), and chord(group(...), body)
+  const body = chord(Array.from({ length: 10 }, (_, i) => add.s(i, 1)), tsum.s()).applyAsync();
+  await body.sent;
+  const total: number = await body.get(30_000);
+  const lastHeader: AsyncResult | undefined = body.parent;
+  console.log(total, lastHeader, chord(group(add.s(1, 1), add.s(2, 2)), tsum.s()).delay());
+
+  // chain(group(...), tsum.s()) is sent as a chord; chain(group(...)) as the group
+  const viaChain: AsyncResult = chain(group(add.s(1, 1), add.s(2, 2)), tsum.s()).applyAsync();
+  const onlyGroup: GroupResult = chain(group(add.s(1, 1))).applyAsync();
+  console.log(viaChain, onlyGroup);
+
+  // add.apply_async((1, 2), link=remember.s(key), link_error=mark_failed.s())
+  const remember = client.signature('tasks.remember', ['my-key']);
+  const linked = add.applyAsync([1, 2], {}, { link: remember, linkError: client.signature('tasks.mark_failed') });
+  client.sendTask('tasks.add', [1, 2], {}, undefined, { link: [remember, add.si(0, 0)], taskId: 'id-1', queue: 'high' });
+  console.log(await linked.get(20_000));
+
+  // signature(...).set(...), apply_async / delay on a signature, Celery's dict
+  const sig: Signature = add.s(1).set({ queue: 'high', countdown: 5, taskId: 'fixed-id', expires: 60, linkError: remember });
+  const dict: SignatureDict = sig.toDict();
+  const options: SignatureOptions = { priority: 3, timeLimit: 30, softTimeLimit: 20, ignoreResult: true, shadow: 's', headers: { a: 1 } };
+  sig.applyAsync([2], { extra: true }, options);
+  sig.delay(2);
+  const made = new Signature(client, 'tasks.add', [1, 2], null, { queue: 'q' }, { immutable: true });
+  console.log(dict.options.task_id, dict.subtask_type, made.immutable, made.task, made.client === client);
+
+  // The composites' types
+  const ch: Chain = chain(add.s(1, 1), add.s(2));
+  const gr: Group = group([add.s(1, 1)]);
+  const co: Chord = chord([add.s(1, 1)], tsum.s());
+  const any: Canvas = Math.random() > 0.5 ? ch : Math.random() > 0.5 ? gr : co;
+  console.log(ch.kind, gr.signatures.length, co.toDict().kwargs.header, any.client.conf.CELERY_QUEUE);
+  assertType<Equal<ReturnType<Chain['applyAsync']>, AsyncResult>>();
+  assertType<Equal<ReturnType<Chord['delay']>, AsyncResult>>();
+  assertType<Equal<ReturnType<Group['applyAsync']>, GroupResult>>();
+  assertType<Equal<typeof distIndex.chain, typeof chain>>();
+  assertType<Equal<typeof celery.GroupResult, typeof GroupResult>>();
+  await client.disconnect();
+}
+
 // ReturnType<typeof createClient>, as TS users of celery-node write it
 type CeleryClient = ReturnType<typeof createClient>;
 class Service {
@@ -212,4 +278,28 @@ function rejected(client: Client, result: AsyncResult): void {
   console.log(n);
 }
 
-export { readme, rejected };
+// Canvas misuse is rejected too.
+function rejectedCanvas(client: Client): void {
+  const add = client.createTask('tasks.add');
+  // @ts-expect-error a chord's header is an array of signatures or a group
+  chord(add.s(1, 1), add.s());
+  // @ts-expect-error a group inside a chain is supported only first (followed by at most one task)
+  chain(add.s(1, 1), group(add.s(1, 1), add.s(2, 2)), add.s(3));
+  // @ts-expect-error groups hold task signatures, not chains
+  group(chain(add.s(1, 1), add.s(2)));
+  // @ts-expect-error eta is not an option a signature can carry
+  add.s(1).set({ eta: new Date() });
+  // @ts-expect-error a signature's expires is a number of seconds
+  client.signature('tasks.add', [1], {}, { expires: new Date() });
+  // @ts-expect-error link takes signatures, not task names
+  add.applyAsync([1], {}, { link: 'tasks.echo' });
+  // @ts-expect-error a GroupResult has no parent
+  group(add.s(1, 1)).applyAsync().parent;
+  // @ts-expect-error a group's result is a GroupResult, not an AsyncResult
+  const r: AsyncResult = group(add.s(1, 1)).applyAsync();
+  // @ts-expect-error chain(group) alone is sent as the group
+  const r2: AsyncResult = chain(group(add.s(1, 1))).applyAsync();
+  console.log(r, r2);
+}
+
+export { readme, rejected, canvas, rejectedCanvas };

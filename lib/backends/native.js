@@ -33,6 +33,11 @@ class NativeBackend {
     return this._native.waitForReady(taskId, timeout || null, interval).catch((e) => Promise.reject(fromNative(e)));
   }
 
+  /** A native watcher of the task's states (Redis pub/sub or the RPC reply queue). */
+  _watch(taskId) {
+    return this._native.watch(taskId).catch((e) => Promise.reject(fromNative(e)));
+  }
+
   /** Deletes (Redis) or drops (rpc://, amqp://) a task's result. */
   forget(taskId) {
     return this._native.forget(taskId).catch((e) => Promise.reject(fromNative(e)));

@@ -160,6 +160,31 @@ impl RedisBackend {
         }
     }
 
+    /// Every state the task goes through from now on, starting with the stored one (if any),
+    /// until a ready state; pushed, never polled. Dropping the receiver ends the watch.
+    pub async fn watch(&self, task_id: &str) -> Result<(u64, mpsc::UnboundedReceiver<ResultMeta>)> {
+        let hub = self.hub().await?;
+        let key = self.key(task_id);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let initial = tx.clone();
+        let watch_id = hub.add_listener(&key, Listener::Every(tx));
+        if hub.subscribe(&key).await.is_err() {
+            return Err(CeleryError::Backend("watching task states needs Redis pub/sub (RESP3)".into()));
+        }
+        let mut connection = hub.connection.clone();
+        let stored: Option<Vec<u8>> = connection.get(&key).await.map_err(|e| self.backend_error(&e))?;
+        if let Some(meta) = stored.and_then(|bytes| ResultMeta::parse(&bytes).ok()) {
+            let _ = initial.send(meta);
+        }
+        Ok((watch_id, rx))
+    }
+
+    pub fn unwatch(&self, task_id: &str, watch_id: u64) {
+        if let Some(hub) = self.hub.lock().unwrap().as_ref() {
+            hub.remove_waiter(&self.key(task_id), watch_id);
+        }
+    }
+
     /// Ends every wait for this task with [`WaitOutcome::Cancelled`].
     pub fn cancel(&self, task_id: &str) {
         if let Some(hub) = self.hub.lock().unwrap().as_ref() {
@@ -211,10 +236,16 @@ struct Hub {
     changes: mpsc::UnboundedSender<String>,
 }
 
+/// Who listens on a key: a `get()` wants the ready state only; a state watcher wants every one.
+enum Listener {
+    Ready(oneshot::Sender<ResultMeta>),
+    Every(mpsc::UnboundedSender<ResultMeta>),
+}
+
 #[derive(Default)]
 struct HubState {
     next_waiter_id: u64,
-    waiters: HashMap<String, Vec<(u64, oneshot::Sender<ResultMeta>)>>,
+    waiters: HashMap<String, Vec<(u64, Listener)>>,
     /// Subscribe requests waiting for the reconciler, per key.
     pending_subscribes: HashMap<String, Vec<oneshot::Sender<bool>>>,
 }
@@ -235,11 +266,15 @@ impl Hub {
 
     fn add_waiter(&self, key: &str) -> (u64, oneshot::Receiver<ResultMeta>) {
         let (tx, rx) = oneshot::channel();
+        (self.add_listener(key, Listener::Ready(tx)), rx)
+    }
+
+    fn add_listener(&self, key: &str, listener: Listener) -> u64 {
         let mut state = self.state.lock().unwrap();
         state.next_waiter_id += 1;
         let id = state.next_waiter_id;
-        state.waiters.entry(key.to_string()).or_default().push((id, tx));
-        (id, rx)
+        state.waiters.entry(key.to_string()).or_default().push((id, listener));
+        id
     }
 
     fn remove_waiter(&self, key: &str, waiter_id: u64) {
@@ -264,13 +299,30 @@ impl Hub {
         }
     }
 
+    /// Hands a state to the key's listeners: watchers get every state, `get()`s the ready one.
+    /// Listeners that are done (after a ready state, or a dropped watcher) are removed.
     fn notify(&self, key: &str, meta: &ResultMeta) {
-        let waiters = self.state.lock().unwrap().waiters.remove(key);
-        if let Some(waiters) = waiters {
-            for (_, tx) in waiters {
-                let _ = tx.send(meta.clone());
+        let mut state = self.state.lock().unwrap();
+        let Some(listeners) = state.waiters.remove(key) else { return };
+        let ready = meta.is_ready();
+        let mut remaining = Vec::new();
+        for (id, listener) in listeners {
+            match listener {
+                Listener::Ready(tx) if ready => {
+                    let _ = tx.send(meta.clone());
+                }
+                Listener::Every(tx) => {
+                    if tx.send(meta.clone()).is_ok() && !ready {
+                        remaining.push((id, Listener::Every(tx)));
+                    }
+                }
+                waiting => remaining.push((id, waiting)),
             }
+        }
+        if remaining.is_empty() {
             let _ = self.changes.send(key.to_string());
+        } else {
+            state.waiters.insert(key.to_string(), remaining);
         }
     }
 
@@ -327,7 +379,8 @@ impl Hub {
         }
     }
 
-    /// Reads pushed messages: a ready state settles the key's waiters. After a disconnection the
+    /// Reads pushed messages: every state goes to the key's watchers, a ready one settles its
+    /// waiters. After a disconnection the
     /// manager resubscribes by itself; every key still waited for is read again, since its result
     /// may have been published while nobody listened.
     async fn dispatch_pushes(hub: std::sync::Weak<Hub>, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
@@ -343,9 +396,7 @@ impl Hub {
                         continue;
                     };
                     if let Ok(meta) = ResultMeta::parse(&payload) {
-                        if meta.is_ready() {
-                            hub.notify(&channel, &meta);
-                        }
+                        hub.notify(&channel, &meta);
                     }
                 }
                 PushKind::Disconnection => {

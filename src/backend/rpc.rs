@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lapin::options::BasicConsumeOptions;
 use lapin::types::FieldTable;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::WaitOutcome;
 use crate::amqp_connection::{declare_reply_queue, AmqpTarget};
@@ -38,10 +38,18 @@ struct RpcState {
     order: VecDeque<String>,
     next_waiter_id: u64,
     waiters: HashMap<String, Vec<(u64, oneshot::Sender<ResultMeta>)>>,
+    watchers: HashMap<String, Vec<(u64, mpsc::UnboundedSender<ResultMeta>)>>,
 }
 
 impl RpcState {
     fn record(&mut self, task_id: String, meta: ResultMeta) {
+        if let Some(watchers) = self.watchers.get_mut(&task_id) {
+            let ready = meta.is_ready();
+            watchers.retain(|(_, tx)| tx.send(meta.clone()).is_ok() && !ready);
+            if watchers.is_empty() {
+                self.watchers.remove(&task_id);
+            }
+        }
         if meta.is_ready() {
             for (_, waiter) in self.waiters.remove(&task_id).unwrap_or_default() {
                 let _ = waiter.send(meta.clone());
@@ -131,6 +139,30 @@ impl RpcBackend {
         state.order.retain(|id| id != task_id);
     }
 
+    /// Every state of the task from now on, starting with the latest one received.
+    pub async fn watch(&self, task_id: &str) -> Result<(u64, mpsc::UnboundedReceiver<ResultMeta>)> {
+        self.ready().await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut state = self.state.lock().unwrap();
+        if let Some(latest) = state.latest.get(task_id) {
+            let _ = tx.send(latest.clone());
+            if latest.is_ready() {
+                return Ok((0, rx));
+            }
+        }
+        state.next_waiter_id += 1;
+        let id = state.next_waiter_id;
+        state.watchers.entry(task_id.to_string()).or_default().push((id, tx));
+        Ok((id, rx))
+    }
+
+    pub fn unwatch(&self, task_id: &str, watch_id: u64) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(watchers) = state.watchers.get_mut(task_id) {
+            watchers.retain(|(id, _)| *id != watch_id);
+        }
+    }
+
     pub fn cancel(&self, task_id: &str) {
         self.state.lock().unwrap().waiters.remove(task_id);
     }
@@ -138,7 +170,11 @@ impl RpcBackend {
     /// Stops consuming; the reply queue stays (it expires by itself, as Python's does).
     pub async fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        self.state.lock().unwrap().waiters.clear();
+        {
+            let mut state = self.state.lock().unwrap();
+            state.waiters.clear();
+            state.watchers.clear();
+        }
         if let Some(task) = self.consumer.lock().await.take() {
             task.abort();
         }

@@ -1,6 +1,7 @@
 //! `ResultBackendWrapper`: reads (and, for celery-node compatibility, writes) task results, over
 //! Redis or over Celery's RPC reply queue.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use napi::Result;
@@ -14,6 +15,7 @@ use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
 use crate::backend::rpc::RpcBackend;
 use crate::backend::WaitOutcome;
 use crate::error::CeleryError;
+use crate::protocol::ResultMeta;
 use crate::redis_connection::{RedisOptions, RedisTarget};
 
 #[napi(object)]
@@ -34,7 +36,7 @@ enum Backend {
 
 #[napi]
 pub struct ResultBackendWrapper {
-    backend: Backend,
+    backend: Arc<Backend>,
 }
 
 #[napi]
@@ -59,12 +61,33 @@ impl ResultBackendWrapper {
                 Backend::Redis(RedisBackend::new(RedisTarget::parse(&url, &options).map_err(to_js_error)?, ""))
             }
         };
-        Ok(Self { backend })
+        Ok(Self { backend: Arc::new(backend) })
+    }
+
+    /// Watches every state of a task (pushed by Redis pub/sub or the RPC reply queue).
+    #[napi]
+    pub async fn watch(&self, task_id: String) -> Result<StateWatcherWrapper> {
+        let (watch_id, states) = match self.backend.as_ref() {
+            Backend::Redis(redis) => redis.watch(&task_id).await,
+            Backend::Rpc(rpc) => rpc.watch(&task_id).await,
+            Backend::AmqpLegacy(_) => Err(CeleryError::InvalidOption {
+                name: "backend".into(),
+                reason: "watching states needs the Redis or rpc:// backend; celery-node's amqp:// can only be polled"
+                    .into(),
+            }),
+        }
+        .map_err(to_js_error)?;
+        Ok(StateWatcherWrapper {
+            backend: self.backend.clone(),
+            task_id,
+            watch_id,
+            states: tokio::sync::Mutex::new(states),
+        })
     }
 
     #[napi]
     pub async fn ready(&self) -> Result<()> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => redis.ready().await,
             Backend::Rpc(rpc) => rpc.ready().await,
             Backend::AmqpLegacy(amqp) => amqp.ready().await,
@@ -74,7 +97,7 @@ impl ResultBackendWrapper {
 
     #[napi]
     pub async fn get_task_meta(&self, task_id: String) -> Result<Option<String>> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => redis.get_task_meta(&task_id).await,
             Backend::Rpc(rpc) => rpc.get_task_meta(&task_id).await,
             Backend::AmqpLegacy(amqp) => amqp.get_task_meta(&task_id).await,
@@ -89,7 +112,7 @@ impl ResultBackendWrapper {
         meta_json: String,
         expires_seconds: Option<f64>,
     ) -> Result<()> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => {
                 let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
                 redis.store_task_meta(&task_id, &meta_json, expires).await
@@ -106,7 +129,7 @@ impl ResultBackendWrapper {
     /// Forgets the task's result: deletes it where it is stored, drops it where it is buffered.
     #[napi]
     pub async fn forget(&self, task_id: String) -> Result<()> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => return redis.forget(&task_id).await.map_err(to_js_error),
             Backend::Rpc(rpc) => rpc.forget(&task_id),
             Backend::AmqpLegacy(amqp) => amqp.forget(&task_id),
@@ -118,7 +141,7 @@ impl ResultBackendWrapper {
     /// RPC backend has no chord support).
     #[napi]
     pub async fn prepare_chord(&self, group_id: String, size: u32) -> Result<()> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => redis.prepare_chord(&group_id, size as usize).await.map_err(to_js_error),
             _ => Err(to_js_error(CeleryError::InvalidOption {
                 name: "backend".into(),
@@ -138,7 +161,7 @@ impl ResultBackendWrapper {
         // A timeout too large for a Duration (Infinity, 1e300) is no limit at all.
         let timeout = timeout_ms.filter(|ms| *ms > 0.0).and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok());
         let interval = Duration::from_secs_f64(poll_interval_ms.unwrap_or(500.0).max(1.0) / 1000.0);
-        let outcome = match &self.backend {
+        let outcome = match self.backend.as_ref() {
             Backend::Redis(redis) => redis.wait_for_ready(&task_id, timeout, interval).await,
             Backend::Rpc(rpc) => rpc.wait_for_ready(&task_id, timeout).await,
             Backend::AmqpLegacy(amqp) => amqp.wait_for_ready(&task_id, timeout, interval).await,
@@ -153,7 +176,7 @@ impl ResultBackendWrapper {
 
     #[napi]
     pub async fn close(&self) -> Result<()> {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => redis.close(),
             Backend::Rpc(rpc) => rpc.close().await,
             Backend::AmqpLegacy(amqp) => amqp.close().await,
@@ -163,10 +186,37 @@ impl ResultBackendWrapper {
 
     #[napi]
     pub fn cancel_wait(&self, task_id: String) {
-        match &self.backend {
+        match self.backend.as_ref() {
             Backend::Redis(redis) => redis.cancel(&task_id),
             Backend::Rpc(rpc) => rpc.cancel(&task_id),
             Backend::AmqpLegacy(amqp) => amqp.cancel(&task_id),
+        }
+    }
+}
+
+/// The states of one task, as they are pushed; `next()` resolves `null` once the watch ended
+/// (after a ready state, or `close()`).
+#[napi]
+pub struct StateWatcherWrapper {
+    backend: Arc<Backend>,
+    task_id: String,
+    watch_id: u64,
+    states: tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<ResultMeta>>,
+}
+
+#[napi]
+impl StateWatcherWrapper {
+    #[napi]
+    pub async fn next(&self) -> Option<String> {
+        self.states.lock().await.recv().await.map(|meta| meta.json)
+    }
+
+    #[napi]
+    pub fn close(&self) {
+        match self.backend.as_ref() {
+            Backend::Redis(redis) => redis.unwatch(&self.task_id, self.watch_id),
+            Backend::Rpc(rpc) => rpc.unwatch(&self.task_id, self.watch_id),
+            Backend::AmqpLegacy(_) => {}
         }
     }
 }
