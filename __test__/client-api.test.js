@@ -245,3 +245,35 @@ describe('unreachable broker and backend', () => {
     assert.equal(ignored.taskId.length, 36);
   });
 });
+
+describe('bulk sends and task defaults', () => {
+  it('sends 10,000 tasks in one sendTasks call, each delivered once', async () => {
+    const url = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('bulk');
+    const client = celery.createClient(url, url, queue);
+    const results = client.sendTasks(Array.from({ length: 10_000 }, (_, i) => ({ name: 'tasks.add', args: [i, i] })));
+    await Promise.all(results.map((r) => r.sent));
+    const ids = (await redisCommand(url, 'LRANGE', queue, '0', '-1')).map((text) => JSON.parse(text).headers.id);
+    assert.equal(ids.length, 10_000);
+    assert.equal(new Set(ids).size, 10_000);
+    assert.deepEqual(new Set(ids), new Set(results.map((r) => r.taskId)));
+    assert.throws(() => client.sendTasks([{ name: 'tasks.add', args: [1n] }]), { code: 'ERR_CELERY_NOT_JSON' });
+    await client.disconnect();
+    await dropQueue(url, queue);
+  });
+
+  it('applies createTask default options to every call, a call overriding them', async () => {
+    const url = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('defaults');
+    const urgent = uniqueQueue('urgent');
+    const client = celery.createClient(url, url, queue);
+    const task = client.createTask('tasks.add', { queue: urgent, priority: 7 });
+    await task.delay(1, 1).sent;
+    await task.applyAsync([2, 2], {}, { priority: 0 }).sent;
+    assert.equal(await redisCommand(url, 'LLEN', `${urgent}\x06\x166`), 1);
+    assert.equal(await redisCommand(url, 'LLEN', urgent), 1);
+    assert.equal(await redisCommand(url, 'LLEN', queue), 0);
+    await client.disconnect();
+    await dropQueue(url, urgent);
+  });
+});

@@ -10,8 +10,25 @@ const { sendOptions } = require('./send-options');
 const { Signature, sendCanvas } = require('./canvas');
 
 class Client extends Base {
-  createTask(name) {
-    return new Task(this, name);
+  /** A task by name; `defaultOptions` (queue, priority, ...) apply to each of its calls. */
+  createTask(name, defaultOptions) {
+    return new Task(this, name, defaultOptions);
+  }
+
+  /**
+   * Sends many tasks at once: `[{ name, args, kwargs, taskId, options }]` → their AsyncResults,
+   * in order. Every message is queued before any is written, so they go out in pipelined
+   * batches. Validation errors throw before anything is sent.
+   */
+  sendTasks(tasks) {
+    if (!Array.isArray(tasks)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'sendTasks expects an array', TypeError);
+    for (const task of tasks) {
+      if (!task || typeof task.name !== 'string') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'each task needs a name', TypeError);
+      if (task.args && !Array.isArray(task.args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
+      toJson(task.args || [], 'args');
+      toJson(task.kwargs || {}, 'kwargs');
+    }
+    return tasks.map(({ name, args, kwargs, taskId, options }) => this.sendTask(name, args || [], kwargs || {}, taskId, options));
   }
 
   /** A signature (Python's `signature(name, args, kwargs, **options)`). */
