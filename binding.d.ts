@@ -109,6 +109,7 @@ export interface SendOptions {
   retries?: number
   /** Extra message headers as JSON object text. */
   headers?: string
+  replyTo?: string
 }
 
 export interface WaitResult {

@@ -277,3 +277,18 @@ describe('bulk sends and task defaults', () => {
     await dropQueue(url, urgent);
   });
 });
+
+describe('per-call reply queue', () => {
+  it('writes replyTo into the reply_to property, as apply_async(reply_to=...)', async () => {
+    const url = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('replyto');
+    const client = celery.createClient(url, url, queue);
+    await client.createTask('tasks.add').applyAsync([1, 1], {}, { replyTo: 'my-replies' }).sent;
+    await client.createTask('tasks.add').applyAsync([1, 1]).sent;
+    const [own, defaulted] = await queuedMessages(url, queue);
+    assert.equal(own.envelope.properties.reply_to, 'my-replies');
+    assert.equal(defaulted.envelope.properties.reply_to, client.broker.replyTo);
+    await client.disconnect();
+    await dropQueue(url, queue);
+  });
+});

@@ -30,6 +30,7 @@ function sendOptions(options) {
     softTimeLimit: number(options, 'softTimeLimit'),
     retries: number(options, 'retries'),
     shadow: options.shadow == null ? undefined : String(options.shadow),
+    replyTo: options.replyTo == null ? undefined : String(options.replyTo),
     ignoreResult: options.ignoreResult == null ? undefined : Boolean(options.ignoreResult),
   };
   if (out.priority !== undefined && !(Number.isInteger(out.priority) && out.priority >= 0 && out.priority <= 255)) {

@@ -41,6 +41,7 @@ pub struct SendOptions {
     pub retries: Option<u32>,
     /// Extra message headers as JSON object text.
     pub headers: Option<String>,
+    pub reply_to: Option<String>,
 }
 
 #[napi(object)]
@@ -217,6 +218,7 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
         ignore_result: input.ignore_result,
         retries: input.retries.unwrap_or(0),
         headers,
+        reply_to: input.reply_to,
         ..TaskOptions::default()
     })
 }

@@ -302,6 +302,7 @@ fn task_options(options: &Map<String, Value>) -> Result<TaskOptions, String> {
         parent_id: text("parent_id"),
         callbacks: signatures("link"),
         errbacks: signatures("link_error"),
+        reply_to: text("reply_to"),
         headers: match options.get("headers") {
             Some(Value::Object(headers)) => headers.clone(),
             _ => Map::new(),

@@ -63,6 +63,8 @@ pub struct TaskOptions {
     pub chain: Option<Vec<Value>>,
     /// The frozen chord body a chord header task carries (spec §2.5).
     pub chord: Option<Value>,
+    /// Where RPC results of this task go, instead of the producer's own reply queue.
+    pub reply_to: Option<String>,
 }
 
 /// Who publishes: written into `origin` and `reply_to` of every message.
@@ -133,7 +135,7 @@ pub fn encode_task(
     });
     let properties = MessageProperties {
         correlation_id: request.id.to_string(),
-        reply_to: producer.reply_to.clone(),
+        reply_to: options.reply_to.clone().unwrap_or_else(|| producer.reply_to.clone()),
         delivery_mode: 2,
         priority: options.priority.unwrap_or(0),
         expiration: expires_at.map(|at| {
