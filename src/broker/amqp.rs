@@ -8,7 +8,6 @@
 //! confirm was lost with the connection is sent twice.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ use lapin::{Confirmation, PublisherConfirm};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Broker, OutcomeSender, Publication, PublishOutcome};
+use super::{Broker, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
 use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget};
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
@@ -68,47 +67,41 @@ pub struct AmqpBroker {
     target: AmqpTarget,
     topology: Topology,
     outcomes: OutcomeSender,
-    writer: Mutex<Option<mpsc::UnboundedSender<Command>>>,
-    closed: AtomicBool,
+    writer: WriterHandle<Command>,
 }
 
 impl AmqpBroker {
     pub fn new(target: AmqpTarget, topology: Topology, outcomes: OutcomeSender) -> Self {
-        Self { target, topology, outcomes, writer: Mutex::new(None), closed: AtomicBool::new(false) }
+        Self { target, topology, outcomes, writer: WriterHandle::new() }
+    }
+}
+
+impl WriterCommand for Command {
+    fn publish(publication: Publication) -> Self {
+        Command::Publish(publication)
     }
 
-    fn writer(&self) -> Option<mpsc::UnboundedSender<Command>> {
-        if self.closed.load(Ordering::SeqCst) {
-            return None;
-        }
-        let mut writer = self.writer.lock().unwrap();
-        if writer.is_none() {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let task = Writer {
+    fn flush(done: oneshot::Sender<()>) -> Self {
+        Command::Flush(done)
+    }
+}
+
+impl Broker for AmqpBroker {
+    fn publish(&self, publication: Publication) {
+        self.writer.publish(publication, &self.outcomes, |sender, commands| {
+            let writer = Writer {
                 target: self.target.clone(),
                 topology: self.topology.clone(),
                 outcomes: self.outcomes.clone(),
-                commands: tx.downgrade(),
+                commands: sender.downgrade(),
                 session: None,
                 generation: 0,
                 declared: HashSet::new(),
                 unconfirmed: Arc::default(),
                 confirm_tasks: Vec::new(),
             };
-            tokio::spawn(task.run(rx));
-            *writer = Some(tx);
-        }
-        writer.clone()
-    }
-}
-
-impl Broker for AmqpBroker {
-    fn publish(&self, publication: Publication) {
-        let seq = publication.seq;
-        let sent = self.writer().map(|w| w.send(Command::Publish(publication)).is_ok()).unwrap_or(false);
-        if !sent {
-            let _ = self.outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(CeleryError::Disconnected) });
-        }
+            tokio::spawn(writer.run(commands));
+        });
     }
 
     fn ready(&self) -> BoxFuture<'_, Result<()>> {
@@ -154,14 +147,7 @@ impl Broker for AmqpBroker {
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         async move {
-            let writer = self.writer.lock().unwrap().take();
-            self.closed.store(true, Ordering::SeqCst);
-            if let Some(writer) = writer {
-                let (done, flushed) = oneshot::channel();
-                if writer.send(Command::Flush(done)).is_ok() {
-                    let _ = flushed.await;
-                }
-            }
+            self.writer.close().await;
             Ok(())
         }
         .boxed()

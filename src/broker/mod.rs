@@ -7,8 +7,10 @@
 pub mod amqp;
 pub mod redis;
 
+use std::sync::Mutex;
+
 use futures_util::future::BoxFuture;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
@@ -42,4 +44,67 @@ pub trait Broker: Send + Sync {
     /// Sends everything queued so far, then closes the connection. Later publishes fail with
     /// [`CeleryError::Disconnected`].
     fn close(&self) -> BoxFuture<'_, Result<()>>;
+}
+
+/// What a transport's writer task understands: publishing, and flushing (answered once
+/// everything queued before it is written, confirmed or failed).
+pub(crate) trait WriterCommand: Send + 'static {
+    fn publish(publication: Publication) -> Self;
+    fn flush(done: oneshot::Sender<()>) -> Self;
+}
+
+/// The way to a broker's writer task: started on first use (no connection opens before), closed
+/// once by `close`, after which publishes fail with [`CeleryError::Disconnected`].
+pub(crate) struct WriterHandle<C> {
+    /// `None` before the first use and after `close`.
+    sender: Mutex<Option<mpsc::UnboundedSender<C>>>,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl<C: WriterCommand> WriterHandle<C> {
+    pub(crate) fn new() -> Self {
+        Self { sender: Mutex::new(None), closed: Default::default() }
+    }
+
+    /// Queues a publication, starting the writer with `start` if it is not running yet.
+    pub(crate) fn publish(
+        &self,
+        publication: Publication,
+        outcomes: &OutcomeSender,
+        start: impl FnOnce(mpsc::UnboundedSender<C>, mpsc::UnboundedReceiver<C>),
+    ) {
+        let seq = publication.seq;
+        let sent = self.sender(start).map(|s| s.send(C::publish(publication)).is_ok()).unwrap_or(false);
+        if !sent {
+            let _ = outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(CeleryError::Disconnected) });
+        }
+    }
+
+    fn sender(
+        &self,
+        start: impl FnOnce(mpsc::UnboundedSender<C>, mpsc::UnboundedReceiver<C>),
+    ) -> Option<mpsc::UnboundedSender<C>> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        let mut sender = self.sender.lock().unwrap();
+        if sender.is_none() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            start(tx.clone(), rx);
+            *sender = Some(tx);
+        }
+        sender.clone()
+    }
+
+    /// Flushes the writer and lets it end (it closes its connection when its channel closes).
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        let sender = self.sender.lock().unwrap().take();
+        if let Some(sender) = sender {
+            let (done, flushed) = oneshot::channel();
+            if sender.send(C::flush(done)).is_ok() {
+                let _ = flushed.await;
+            }
+        }
+    }
 }

@@ -3,7 +3,6 @@
 //! connection and pipelines everything queued since its last write.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -12,7 +11,7 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{Broker, OutcomeSender, Publication, PublishOutcome};
+use super::{Broker, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::{broadcast_envelope, fanout_channel, ControlMessage};
 use crate::protocol::{encode_envelope, RedisKeyLayout};
@@ -32,43 +31,37 @@ pub struct RedisBroker {
     layout: RedisKeyLayout,
     outcomes: OutcomeSender,
     /// Started on first use: no connection opens before then.
-    writer: Mutex<Option<mpsc::UnboundedSender<Command>>>,
-    closed: Arc<std::sync::atomic::AtomicBool>,
+    writer: WriterHandle<Command>,
 }
 
 impl RedisBroker {
     pub fn new(target: RedisTarget, layout: RedisKeyLayout, outcomes: OutcomeSender) -> Self {
-        Self { target, layout, outcomes, writer: Mutex::new(None), closed: Arc::default() }
+        Self { target, layout, outcomes, writer: WriterHandle::new() }
+    }
+}
+
+impl WriterCommand for Command {
+    fn publish(publication: Publication) -> Self {
+        Command::Publish(publication)
     }
 
-    fn writer(&self) -> Option<mpsc::UnboundedSender<Command>> {
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return None;
-        }
-        let mut writer = self.writer.lock().unwrap();
-        if writer.is_none() {
-            let (tx, rx) = mpsc::unbounded_channel();
-            let task = Writer {
+    fn flush(done: oneshot::Sender<()>) -> Self {
+        Command::Flush(done)
+    }
+}
+
+impl Broker for RedisBroker {
+    fn publish(&self, publication: Publication) {
+        self.writer.publish(publication, &self.outcomes, |_, commands| {
+            let writer = Writer {
                 target: self.target.clone(),
                 layout: self.layout.clone(),
                 outcomes: self.outcomes.clone(),
                 connection: None,
                 declared: HashSet::new(),
             };
-            tokio::spawn(task.run(rx));
-            *writer = Some(tx);
-        }
-        writer.clone()
-    }
-}
-
-impl Broker for RedisBroker {
-    fn publish(&self, publication: Publication) {
-        let seq = publication.seq;
-        let sent = self.writer().map(|w| w.send(Command::Publish(publication)).is_ok()).unwrap_or(false);
-        if !sent {
-            let _ = self.outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(CeleryError::Disconnected) });
-        }
+            tokio::spawn(writer.run(commands));
+        });
     }
 
     fn ready(&self) -> BoxFuture<'_, Result<()>> {
@@ -96,14 +89,7 @@ impl Broker for RedisBroker {
 
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         async move {
-            let writer = self.writer.lock().unwrap().take();
-            self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-            if let Some(writer) = writer {
-                let (done, flushed) = oneshot::channel();
-                if writer.send(Command::Flush(done)).is_ok() {
-                    let _ = flushed.await;
-                }
-            }
+            self.writer.close().await;
             Ok(())
         }
         .boxed()
