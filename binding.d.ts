@@ -61,6 +61,10 @@ export declare class ResultBackendWrapper {
   storeTaskMeta(taskId: string, metaJson: string, expiresSeconds?: number | undefined | null): Promise<void>
   /** Forgets the task's result: deletes it where it is stored, drops it where it is buffered. */
   forget(taskId: string): Promise<void>
+  /** Saves a group (Python's `GroupResult.save()`; Redis only). */
+  saveGroup(groupId: string, memberIds: Array<string>): Promise<void>
+  /** A saved group's member ids, or null (Python's `GroupResult.restore()`; Redis only). */
+  restoreGroup(groupId: string): Promise<Array<string> | null>
   /**
    * Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
    * RPC backend has no chord support).

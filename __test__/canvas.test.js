@@ -121,3 +121,29 @@ describe('progress listeners', () => {
     });
   }
 });
+
+describe('GroupResult save and restore', () => {
+  it('saves a group Python can restore, and restores a group Python saved', async () => {
+    const url = `${await redisUrl()}/0`;
+    const client = createClient(url, url, uniqueQueue('groups'));
+    const add = client.createTask('tasks.add');
+    const mine = group(add.s(1, 1), add.s(2, 2)).applyAsync();
+    await mine.save();
+    const restoredInPython = JSON.parse(await require('./support/worker').runPython('-c', [
+      'import json, sys; from tasks import app; from celery.result import GroupResult\n'
+      + `g = GroupResult.restore(${JSON.stringify(mine.id)}, app=app); print(json.dumps([r.id for r in g.results]))`,
+    ], { CELERY_BROKER_URL: url, CELERY_RESULT_BACKEND: url }));
+    assert.deepEqual(restoredInPython, mine.results.map((r) => r.taskId));
+
+    const savedByPython = (await require('./support/worker').runPython('-c', [
+      'from tasks import app; from celery.result import GroupResult, AsyncResult\n'
+      + "g = GroupResult('py-group-1', [AsyncResult('t-1', app=app), AsyncResult('t-2', app=app)], app=app); g.save(); print(g.id)",
+    ], { CELERY_BROKER_URL: url, CELERY_RESULT_BACKEND: url })).trim();
+    const theirs = await GroupResult.restore(client, savedByPython);
+    assert.deepEqual(theirs.results.map((r) => r.taskId), ['t-1', 't-2']);
+    assert.equal(await GroupResult.restore(client, 'no-such-group'), null);
+    await redisCommand(url, 'DEL', `celery-taskset-meta-${mine.id}`, 'celery-taskset-meta-py-group-1');
+    await dropQueue(url, client.conf.CELERY_QUEUE);
+    await client.disconnect();
+  });
+});

@@ -134,9 +134,13 @@ class GroupResult {
     this.results = results;
   }
 
-  /** Every member's value, in group order; rejects with the first failure. */
-  get(timeout, interval) {
-    return Promise.all(this.results.map((result) => result.get(timeout, interval)));
+  /**
+   * Every member's value, in group order. Rejects with the first failure; with
+   * `{ propagate: false }` a failed member's error takes its place instead.
+   */
+  get(timeout, interval, { propagate = true } = {}) {
+    const values = this.results.map((result) => result.get(timeout, interval));
+    return Promise.all(propagate ? values : values.map((value) => value.catch((error) => error)));
   }
 
   async completedCount() {
@@ -151,6 +155,22 @@ class GroupResult {
 
   get sent() {
     return Promise.all(this.results.map((result) => result.sent)).then(() => this.id);
+  }
+
+  /** Stores the group so that `GroupResult.restore` (here or in Python) finds it (Redis). */
+  async save() {
+    const backend = this.results.length > 0 ? this.results[0].backend : null;
+    if (!backend || typeof backend._saveGroup !== 'function') {
+      throw celeryError('ERR_CELERY_INVALID_OPTION', 'saving a group needs the Redis result backend');
+    }
+    await backend._saveGroup(this.id, this.results.map((result) => result.taskId));
+    return this;
+  }
+
+  /** A saved group (by this package or by Python's `GroupResult.save()`), or null. */
+  static async restore(client, groupId) {
+    const ids = await client.backend._restoreGroup(groupId);
+    return ids ? new GroupResult(groupId, ids.map((id) => client.asyncResult(id))) : null;
   }
 }
 

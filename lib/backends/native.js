@@ -43,6 +43,15 @@ class NativeBackend {
     return this._native.forget(taskId).catch((e) => Promise.reject(fromNative(e)));
   }
 
+  /** Python's `GroupResult.save()` / `restore()` layout (Redis). */
+  _saveGroup(groupId, memberIds) {
+    return this._native.saveGroup(groupId, memberIds).catch((e) => Promise.reject(fromNative(e)));
+  }
+
+  _restoreGroup(groupId) {
+    return this._native.restoreGroup(groupId).catch((e) => Promise.reject(fromNative(e)));
+  }
+
   /** Chord counting setup (Redis); rejects for backends without chord support. */
   _prepareChord(groupId, size) {
     return this._native.prepareChord(groupId, size).catch((e) => Promise.reject(fromNative(e)));

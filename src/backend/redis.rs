@@ -111,6 +111,33 @@ impl RedisBackend {
             .map_err(|e| self.backend_error(&e))
     }
 
+    fn group_key(&self, group_id: &str) -> String {
+        format!("{}celery-taskset-meta-{group_id}", self.key_prefix)
+    }
+
+    /// Saves a group's member ids as Python's `GroupResult.save()` does (spec §2.4).
+    pub async fn save_group(&self, group_id: &str, member_ids: &[String]) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        let meta = serde_json::json!({ "result": crate::protocol::canvas::group_result_tuple(group_id, member_ids) });
+        connection
+            .set_ex::<_, _, ()>(self.group_key(group_id), meta.to_string(), DEFAULT_RESULT_EXPIRES.as_secs())
+            .await
+            .map_err(|e| self.backend_error(&e))
+    }
+
+    /// The member ids of a saved group (Python's `GroupResult.restore()`), or `None`.
+    pub async fn restore_group(&self, group_id: &str) -> Result<Option<Vec<String>>> {
+        let mut connection = self.hub().await?.connection.clone();
+        let stored: Option<String> =
+            connection.get(self.group_key(group_id)).await.map_err(|e| self.backend_error(&e))?;
+        let Some(text) = stored else { return Ok(None) };
+        let meta: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| CeleryError::Decode { what: "group".into(), reason: e.to_string() })?;
+        crate::protocol::canvas::group_member_ids(&meta["result"])
+            .map(Some)
+            .ok_or_else(|| CeleryError::Decode { what: "group".into(), reason: "not a GroupResult tuple".into() })
+    }
+
     /// Deletes the stored result (Python's `AsyncResult.forget()`).
     pub async fn forget(&self, task_id: &str) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
@@ -121,7 +148,7 @@ impl RedisBackend {
     /// `.s` key must be there before the last header task finishes, or the body never runs.
     pub async fn prepare_chord(&self, group_id: &str, size: usize) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
-        let key = format!("{}celery-taskset-meta-{group_id}", self.key_prefix);
+        let key = self.group_key(group_id);
         redis::pipe()
             .del(format!("{key}.c"))
             .ignore()

@@ -64,6 +64,17 @@ impl ResultBackendWrapper {
         Ok(Self { backend: Arc::new(backend) })
     }
 
+    /// The Redis backend, or an error naming what needs it.
+    fn redis(&self, what: &str) -> Result<&RedisBackend> {
+        match self.backend.as_ref() {
+            Backend::Redis(redis) => Ok(redis),
+            _ => Err(to_js_error(CeleryError::InvalidOption {
+                name: "backend".into(),
+                reason: format!("{what} needs the Redis result backend"),
+            })),
+        }
+    }
+
     /// Watches every state of a task (pushed by Redis pub/sub or the RPC reply queue).
     #[napi]
     pub async fn watch(&self, task_id: String) -> Result<StateWatcherWrapper> {
@@ -137,17 +148,26 @@ impl ResultBackendWrapper {
         Ok(())
     }
 
+    /// Saves a group (Python's `GroupResult.save()`; Redis only).
+    #[napi]
+    pub async fn save_group(&self, group_id: String, member_ids: Vec<String>) -> Result<()> {
+        self.redis("saving a group")?.save_group(&group_id, &member_ids).await.map_err(to_js_error)
+    }
+
+    /// A saved group's member ids, or null (Python's `GroupResult.restore()`; Redis only).
+    #[napi]
+    pub async fn restore_group(&self, group_id: String) -> Result<Option<Vec<String>>> {
+        self.redis("restoring a group")?.restore_group(&group_id).await.map_err(to_js_error)
+    }
+
     /// Prepares the backend for a chord's header of `size` tasks (Redis only, as in Celery: the
     /// RPC backend has no chord support).
     #[napi]
     pub async fn prepare_chord(&self, group_id: String, size: u32) -> Result<()> {
-        match self.backend.as_ref() {
-            Backend::Redis(redis) => redis.prepare_chord(&group_id, size as usize).await.map_err(to_js_error),
-            _ => Err(to_js_error(CeleryError::InvalidOption {
-                name: "backend".into(),
-                reason: "chords need the Redis result backend (Celery's rpc:// has no chord support)".into(),
-            })),
-        }
+        self.redis("a chord (Celery's rpc:// has no chord support)")?
+            .prepare_chord(&group_id, size as usize)
+            .await
+            .map_err(to_js_error)
     }
 
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.

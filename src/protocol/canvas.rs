@@ -272,6 +272,18 @@ impl Planner<'_> {
     }
 }
 
+/// A group's result tuple as Celery serializes a `GroupResult`:
+/// `[[gid, null], [[[tid, null], null], ...]]` (spec §2.4).
+pub fn group_result_tuple(group_id: &str, member_ids: &[String]) -> Value {
+    let members: Vec<Value> = member_ids.iter().map(|id| json!([[id, null], null])).collect();
+    json!([[group_id, null], members])
+}
+
+/// The member ids of a serialized `GroupResult` tuple.
+pub fn group_member_ids(tuple: &Value) -> Option<Vec<String>> {
+    tuple.get(1)?.as_array()?.iter().map(|member| member.get(0)?.get(0)?.as_str().map(String::from)).collect()
+}
+
 /// The `apply_async` options a signature's `options` may carry, in Celery's names.
 fn task_options(options: &Map<String, Value>) -> Result<TaskOptions, String> {
     let number = |key: &str| options.get(key).and_then(Value::as_f64);
@@ -357,6 +369,13 @@ mod tests {
             assert_eq!(body["chord_size"], 2);
         }
         assert_eq!(plan.result, CanvasResult::Task { id: "id-2".into(), parents: vec!["id-3".into(), "id-4".into()] });
+    }
+
+    #[test]
+    fn group_tuples_round_trip_in_celerys_layout() {
+        let tuple = group_result_tuple("g", &["a".into(), "b".into()]);
+        assert_eq!(tuple, json!([["g", null], [[["a", null], null], [["b", null], null]]]));
+        assert_eq!(group_member_ids(&tuple), Some(vec!["a".to_string(), "b".to_string()]));
     }
 
     #[test]
