@@ -114,6 +114,12 @@ export interface SendOptions {
   /** Extra message headers as JSON object text. */
   headers?: string
   replyTo?: string
+  /**
+   * A named exchange to publish to (its bindings route the message), with `routing_key`
+   * (default: the queue name).
+   */
+  exchange?: string
+  routingKey?: string
 }
 
 export interface WaitResult {

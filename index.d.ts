@@ -108,8 +108,8 @@ export declare function defaultConf(): CeleryConf;
 /** What `client.broker` returns (a `RedisBroker` or an `AMQPBroker`). */
 export interface CeleryBroker {
   /**
-   * The client's oid, written as `reply_to` on every message; with `rpc://` results, the name of
-   * the client's reply queue.
+   * The client's oid, written as `reply_to` on every message (unless the call's `replyTo`
+   * option names another queue); with `rpc://` results, the name of the client's reply queue.
    */
   readonly replyTo: string;
   /** Resolves once the broker answers; rejects with a `CeleryError` (`ERR_CELERY_BROKER_UNREACHABLE`). */
@@ -133,6 +133,71 @@ export interface CeleryBackend {
   disconnect(): Promise<any>;
   storeResult(taskId: string, result: any, state: string): Promise<any>;
   getTaskMeta(taskId: string): Promise<any>;
+  /**
+   * Optional: what `result.forget()` calls. This package's backends have it (Redis deletes the
+   * stored result; `rpc://` and celery-node's `amqp://` drop the state kept in memory). Without
+   * it, `forget()` only clears the result's own cache.
+   */
+  forget?(taskId: string): Promise<any>;
+}
+
+/**
+ * A task state as the result backend holds it (Celery's result meta): what `result.states()`
+ * yields, what `result.onProgress()` listeners receive, and what `client.backend.getTaskMeta()`
+ * resolves with. Values kombu tags (`{"__type__": ..., "__value__": ...}`) are already decoded:
+ * `datetime` → `Date`, `uuid` → string, `base64` → `Buffer`, others (`date`, `time`, `decimal`,
+ * `bytes`) → their `__value__` text.
+ */
+export interface ResultMeta {
+  /**
+   * `STARTED` (when the worker tracks it), `RETRY`, `PROGRESS` or any state the task passes to
+   * `update_state`; then one of the ready states `SUCCESS`, `FAILURE`, `REVOKED`. `PENDING` is
+   * never stored: nothing stored means pending.
+   */
+  status: string;
+  /**
+   * `SUCCESS`: the return value. `FAILURE` / `REVOKED`: the exception as
+   * `{ exc_type, exc_message, exc_module }`. `PROGRESS` and other custom states: the `meta` dict
+   * passed to `update_state` (or `null`).
+   */
+  result: any;
+  /** Python: the formatted traceback on `FAILURE`, otherwise `null`. */
+  traceback: any;
+  /** Python: the results of tasks this task started (Celery's serialized form). */
+  children: any[];
+  /** ISO 8601 time the state was stored. Python's `rpc://` replies have none. */
+  date_done?: string | null;
+  task_id: string;
+  /** With Python's `result_extended`: `name`, `args`, `kwargs`, `worker`, `retries`, `queue`. */
+  [key: string]: any;
+}
+
+/** Options of `client.revoke()` / `result.revoke()` (Python's `revoke(..., terminate=, signal=)`). */
+export interface RevokeOptions {
+  /**
+   * Also kill the task if a worker is running it (default `false`: a running task finishes; only
+   * tasks not yet started are discarded).
+   */
+  terminate?: boolean;
+  /**
+   * The signal `terminate` sends, as an upper-case name Celery knows (`'SIGTERM'`, the default;
+   * `'SIGKILL'`, `'SIGUSR1'`, ...).
+   */
+  signal?: string;
+}
+
+/** One entry of `client.sendTasks([...])`: `client.sendTask`'s arguments as an object. */
+export interface BulkTask {
+  /** The task name. */
+  name: string;
+  /** Positional arguments; default `[]`. */
+  args?: any[] | null;
+  /** Keyword arguments; default `{}`. */
+  kwargs?: Record<string, any> | null;
+  /** The task id; default `options.taskId`, else a new uuid4. */
+  taskId?: string | null;
+  /** Per-call options, as for `sendTask`. */
+  options?: SendOptions;
 }
 
 /**
@@ -165,6 +230,19 @@ export interface SendOptions {
   /** Extra message headers (must be JSON-serialisable). */
   headers?: Record<string, any>;
   /**
+   * The message's `reply_to` (Python's `reply_to`) instead of the client's oid
+   * (`client.broker.replyTo`): where `rpc://` results of this task are sent. This client's own
+   * `rpc://` backend then never sees them: its `get()` only waits.
+   */
+  /**
+   * A named exchange to publish to, with `routingKey` (default: the queue name), as
+   * `apply_async(exchange=..., routing_key=...)`. Its bindings pick the queues; a key no queue
+   * is bound with rejects `sent` with `ERR_CELERY_UNROUTABLE`.
+   */
+  exchange?: string;
+  routingKey?: string;
+  replyTo?: string;
+  /**
    * Signature(s) a worker applies to the task's return value once it succeeds (Python's `link`):
    * the value is prepended to the callback's args unless it is immutable (`task.si(...)`).
    *
@@ -181,8 +259,9 @@ export interface SendOptions {
    */
   linkError?: Signature | Signature[];
   /**
-   * The task id, read only together with `link` / `linkError` (when `sendTask`'s `taskId`
-   * argument is not given); without them it is ignored: pass `sendTask`'s `taskId` argument.
+   * The task id (Python's `task_id`); default a new uuid4. Read on every path (`applyAsync`,
+   * `delay` through `createTask` defaults, `sendTask`, `sendTasks`, with or without `link`);
+   * `sendTask`'s own `taskId` argument wins over it.
    */
   taskId?: string;
 }
@@ -218,6 +297,8 @@ export interface SignatureOptions {
   shadow?: string;
   /** Extra message headers (must be JSON-serialisable). */
   headers?: Record<string, any>;
+  /** The message's `reply_to` (Python's `reply_to`); see `SendOptions.replyTo`. */
+  replyTo?: string;
   /** Callback signature(s) on success (Python's `link`); see `SendOptions.link`. */
   link?: Signature | Signature[];
   /** Callback signature(s) on failure (Python's `link_error`); see `SendOptions.linkError`. */
@@ -246,27 +327,32 @@ export interface SignatureDict {
  *   `heartbeat` / `connect_timeout` / `connection_timeout` parameter); thrown at first use.
  * - `ERR_CELERY_INVALID_OPTION`: a bad `SendOptions` value or a bad `TASK_PROTOCOL` (both
  *   `TypeError`s, thrown synchronously), or a bad connection option (e.g. an unreadable TLS file,
- *   `cert` without `key`), or `rpc://` results without an AMQP broker. Canvas: an option a
+ *   `cert` without `key`), or `rpc://` results without an AMQP broker, or `result.states()` /
+ *   `onProgress()` with celery-node's `amqp://` backend. Canvas: an option a
  *   signature cannot carry (`TypeError`), or a canvas this version cannot send (e.g. a group in
  *   the middle of a chain; an `Error`), both thrown synchronously by `applyAsync` / `delay`; a
  *   chord with a result backend other than Redis rejects `sent` (nothing is published).
  * - `ERR_CELERY_INVALID_ARGUMENT`: `applyAsync` with non-array args (`"args is not array"`) or
  *   non-object kwargs (`"kwargs is not object"`); `new Signature` with non-array args; a chord
  *   header that is neither a list nor a group, or a `link` / `linkError` that is not a signature
- *   (`TypeError`s); a canvas without any signature (`chain()`).
+ *   (`TypeError`s); a canvas without any signature (`chain()`); `sendTasks` with something other
+ *   than an array or an entry without a `name` (`TypeError`s); `result.revoke()` on a result
+ *   that has no `client` (a rejection).
  * - `ERR_CELERY_NOT_JSON` (`TypeError`): args/kwargs that JSON cannot carry (functions,
  *   symbols, BigInt, cycles).
  * - `ERR_CELERY_BROKER_UNREACHABLE` / `ERR_CELERY_BACKEND_UNREACHABLE`: connection failures
- *   (`isReady()`, `result.sent`, `result.get()`, `status()`, the client's `'error'` event). On
+ *   (`isReady()`, `result.sent`, `result.get()`, `status()`, `client.revoke()`, the client's
+ *   `'error'` event). On
  *   RabbitMQ, a message fails this way after about 30 s of reconnecting, or after the connect
  *   timeout if RabbitMQ was never reached.
  * - `ERR_CELERY_PUBLISH_FAILED`: the broker refused the message: an error reply from Redis, or on
  *   RabbitMQ a refused queue declaration (406 PRECONDITION_FAILED; 404 NOT_FOUND with `passive`)
  *   or a nack (only that message fails; the client keeps working), or no confirm within 30 s
- *   while `disconnect()` waits for it.
+ *   while `disconnect()` waits for it. Also a `revoke` broadcast RabbitMQ refused.
  * - `ERR_CELERY_UNROUTABLE`: RabbitMQ returned the (mandatory) message because no queue took it,
  *   e.g. the queue was deleted after this connection declared it.
- * - `ERR_CELERY_BACKEND`: the Redis result backend answered with an error.
+ * - `ERR_CELERY_BACKEND`: the Redis result backend answered with an error, or cannot push
+ *   states to `result.states()` (no RESP3 pub/sub).
  * - `ERR_CELERY_DECODE`: a stored result could not be decoded.
  * - `ERR_CELERY_TIMEOUT`: `result.get(timeout)` timed out; the message is `"TIMEOUT"`.
  * - `ERR_CELERY_TASK_FAILED` / `ERR_CELERY_TASK_REVOKED`: `result.get()` saw FAILURE / REVOKED;
@@ -323,6 +409,12 @@ export declare class AsyncResult {
   private _sendState;
   constructor(taskId: string, backend: CeleryBackend);
   /**
+   * The client that made this result (`sendTask`, `sendTasks`, `applyAsync`, `delay`,
+   * `asyncResult`, canvases); `revoke()` sends through it. Not enumerable, read-only, and
+   * undefined for `new AsyncResult(id, backend)`.
+   */
+  readonly client?: Client;
+  /**
    * Set on the result of a chain or a chord (`applyAsync()` of `chain(...)` / `chord(...)`): the
    * result before this one. A chain's last result links back step by step to its first task
    * (whose `parent` is undefined); a chord's body result links to the last header task, that one
@@ -349,13 +441,53 @@ export declare class AsyncResult {
   result(): Promise<any>;
   /** One lookup, no waiting: the stored status, or `null` (not `"PENDING"`) when nothing is stored. */
   status(): Promise<string | null>;
+  /**
+   * Every state the task goes through, as it happens (Python's `result.get(on_message=...)`,
+   * as a loop): first the state stored now (if any), then each new one (`STARTED`, `PROGRESS`
+   * with its meta, `RETRY`, ...). Pushed, never polled: over Redis pub/sub, or from the `rpc://`
+   * reply queue (only for tasks this client sent). The generator ends after a ready state
+   * (`SUCCESS`, `FAILURE`, `REVOKED`; it is yielded, not thrown), when the loop is left, or,
+   * without a ready state, when the client disconnects. A state repeated after a reconnect is
+   * yielded once. It does not report publish failures (check `sent`) and has no timeout.
+   *
+   * The loop throws `ERR_CELERY_INVALID_OPTION` with celery-node's `amqp://` backend (which can
+   * only be polled), and `ERR_CELERY_BACKEND` when Redis offers no pub/sub (RESP3). Backends you
+   * supply cannot be watched (a plain `TypeError`).
+   */
+  states(): AsyncGenerator<ResultMeta, void, undefined>;
+  /**
+   * Calls `listener(meta)` for every state `states()` yields, the ready state included. Returns
+   * a function that stops listening: the listener is not called again, and the subscription is
+   * released when the next state arrives or the client disconnects. Errors (a backend that
+   * cannot be watched, an error thrown by `listener`) end the listening and go to `onError`;
+   * without `onError` they are dropped.
+   */
+  onProgress(listener: (meta: ResultMeta) => void, onError?: (error: CeleryError) => void): () => void;
+  /**
+   * Revokes the task (Python's `result.revoke(terminate=, signal=)`): `client.revoke([taskId],
+   * options)`. Resolves once the broadcast is sent; no reply is awaited. Rejects with
+   * `ERR_CELERY_INVALID_ARGUMENT` when the result has no `client`.
+   */
+  revoke(options?: RevokeOptions): Promise<void>;
+  /**
+   * Forgets the result (Python's `result.forget()`, but not the `parent` results): clears this
+   * object's cache and calls `backend.forget(taskId)`. Redis deletes `celery-task-meta-<id>`;
+   * `rpc://` and celery-node's `amqp://` drop what they hold in memory. Later lookups find
+   * nothing (`status()` is `null`).
+   */
+  forget(): Promise<void>;
 }
 
 /** A named task bound to a client. */
 export declare class Task {
   client: Client;
   name: string;
-  constructor(client: Client, name: string);
+  /**
+   * Options every call of this task gets (`client.createTask(name, defaultOptions)`): a copy,
+   * merged under each call's own options. Undefined when none were given.
+   */
+  defaultOptions?: SendOptions;
+  constructor(client: Client, name: string, defaultOptions?: SendOptions);
   /**
    * `delay(a, b)` is `applyAsync([a, b])`. A trailing object is a positional argument, not
    * kwargs.
@@ -364,12 +496,15 @@ export declare class Task {
   /**
    * Sends the task; returns its AsyncResult synchronously without waiting for the broker.
    * Throws `"args is not array"` / `"kwargs is not object"` (`ERR_CELERY_INVALID_ARGUMENT`).
-   * Missing args/kwargs default to `[]` / `{}`.
+   * Missing args/kwargs default to `[]` / `{}`. `options` are merged over `defaultOptions`
+   * (key by key: a key given here wins, even when its value is `undefined`).
    */
   applyAsync(args?: any[] | null, kwargs?: object | null, options?: SendOptions): AsyncResult;
   /**
    * A signature of this task with partial args (Python's `task.s(...)`): in a chain, a chord body
-   * or a callback, the previous result is prepended to them.
+   * or a callback, the previous result is prepended to them. It carries `defaultOptions` as its
+   * options: one a signature cannot carry (`eta`, `retries`) makes it throw
+   * `ERR_CELERY_INVALID_OPTION` when it is sent.
    */
   s(...args: any[]): Signature;
   /** An immutable signature (Python's `task.si(...)`): the previous result is not prepended. */
@@ -382,7 +517,34 @@ export declare class Task {
  * through `result.sent` / `result.get()`.
  */
 export declare class Client extends Base {
-  createTask(name: string): Task;
+  /**
+   * A task by name. `defaultOptions` (queue, priority, expires, ...) apply to every call of it
+   * (`applyAsync`, `delay`, and `s` / `si` signatures), like the options of Python's
+   * `@app.task(queue=..., priority=...)`; a call's own options win, key by key. They are checked
+   * when a call sends them, not here.
+   */
+  createTask(name: string, defaultOptions?: SendOptions): Task;
+  /**
+   * Sends many tasks in one call and returns their AsyncResults in order, synchronously (as a
+   * loop of Python's `app.send_task(name, args, kwargs, task_id=, **options)`). Unlike
+   * `sendTask`, `args` / `kwargs` default to `[]` / `{}`. Every message is queued before any is
+   * written, so they go out in pipelined batches. Checked for every entry before anything is
+   * queued: the array (`TypeError`, `ERR_CELERY_INVALID_ARGUMENT`), each `name` (`TypeError`),
+   * each `args` (`"args is not array"`), args / kwargs JSON (`ERR_CELERY_NOT_JSON`). Options are
+   * checked as each entry is queued: a bad option throws `ERR_CELERY_INVALID_OPTION` after the
+   * entries before it were queued (they are still sent).
+   */
+  sendTasks(tasks: ReadonlyArray<BulkTask>): AsyncResult[];
+  /**
+   * Revokes tasks (Python's `app.control.revoke(task_ids, terminate=, signal=)`): a `revoke`
+   * broadcast on the `celery.pidbox` fanout exchange (on Redis, a PUBLISH on
+   * `/<db>.celery.pidbox`), on a connection of its own. Every worker online adds the ids to its
+   * revoked set and discards those tasks when they come up (stored as `REVOKED`,
+   * `TaskRevokedError`); with `terminate`, a running one is killed with `signal`. Workers that are
+   * offline never see it. Resolves once the broadcast is sent (no replies are awaited); rejects
+   * with `ERR_CELERY_BROKER_UNREACHABLE` or `ERR_CELERY_PUBLISH_FAILED`.
+   */
+  revoke(taskIds: string | readonly string[], options?: RevokeOptions): Promise<void>;
   /** An AsyncResult for an existing task id, bound to this client's backend. */
   asyncResult(taskId: string): AsyncResult;
   /**
@@ -461,8 +623,9 @@ export interface Canvas<Kind extends 'chain' | 'group' | 'chord' = 'chain' | 'gr
 /**
  * `chain(...)`: `applyAsync()` returns the last task's AsyncResult, its `parent` links going back
  * to the first task. Only the first task is published by this client (the rest travel inside its
- * message and are sent by workers): the first task's `sent` (the end of the `parent` links) tells
- * whether it reached the broker; the last result's `sent` resolves at once. A chain of a group and
+ * message and are sent by workers). The results of the later steps follow that publish: their
+ * `sent` settles when the first task's does, and a publish failure rejects their `sent` and
+ * `get()` as well. A chain of a group and
  * one task is sent as a chord (as Python does); a chain of only a group as that group
  * (`Chain<GroupResult>`).
  */
@@ -477,9 +640,10 @@ export interface Group extends Canvas<'group', GroupResult> {
  * `chord(header, body)`: `applyAsync()` returns the body's AsyncResult, its `parent` links going
  * through the header tasks from the last to the first. The body is sent by a worker once every
  * header task has finished; the result's `sent` resolves (with the body's id) once every header
- * task reached the broker. The Redis result backend is told the chord's size before the header is
- * published. Other backends (`rpc://`, celery-node's `amqp://`) cannot run chords: nothing is
- * published, every `sent` rejects with `ERR_CELERY_INVALID_OPTION` and the client emits `'error'`
+ * task reached the broker, and rejects (as does its `get()`) if one could not be published. The
+ * Redis result backend is told the chord's size before the header is published. Other backends
+ * (`rpc://`, celery-node's `amqp://`) cannot run chords: nothing is published, every `sent` (and
+ * the body's `get()`) rejects with `ERR_CELERY_INVALID_OPTION` and the client emits `'error'`
  * (once, when it has a listener).
  */
 export interface Chord extends Canvas<'chord', AsyncResult> {

@@ -18,8 +18,8 @@ describe('revoke', () => {
       const worker = await startWorker({ broker, backend, queues: [queue] });
       const client = createClient(broker, backend, queue);
       try {
-        const doomed = client.createTask('tasks.add').applyAsync([1, 1], {}, { countdown: 2 });
-        const spared = client.createTask('tasks.add').applyAsync([2, 2], {}, { countdown: 2 });
+        const doomed = client.createTask('tasks.add').applyAsync([1, 1], {}, { countdown: 4 });
+        const spared = client.createTask('tasks.add').applyAsync([2, 2], {}, { countdown: 4 });
         await Promise.all([doomed.sent, spared.sent]);
         await doomed.revoke();
         const error = await doomed.get(30_000).then(() => assert.fail('a revoked task must not succeed'), (e) => e);
@@ -49,4 +49,36 @@ describe('forget', () => {
     assert.equal(await result.status(), null);
     await client.disconnect();
   });
+});
+
+describe('routing through a named exchange', () => {
+  for (const transport of ['redis', 'amqp']) {
+    it(`over ${transport}: exchange + routingKey reach the queue bound there; an unbound key is reported`, async () => {
+      const backend = `${await redisUrl()}/0`;
+      const broker = transport === 'redis' ? backend : await amqpUrl();
+      const queue = uniqueQueue(`routed-${transport}`);
+      const exchange = `${queue}-exchange`;
+      const worker = await startWorker({
+        broker, backend, queues: [queue],
+        env: { CELERY_NATIVE_TEST_QUEUES: queue, CELERY_NATIVE_TEST_QUEUE_EXCHANGE: exchange, CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY: 'reports.daily' },
+      });
+      const client = createClient(broker, backend, 'not-consumed-here');
+      try {
+        const routed = client.createTask('tasks.add').applyAsync([20, 22], {}, { exchange, routingKey: 'reports.daily' });
+        assert.equal(await routed.get(30_000), 42);
+        const lost = client.createTask('tasks.add').applyAsync([1, 1], {}, { exchange, routingKey: 'reports.weekly' });
+        await assert.rejects(lost.sent, { code: 'ERR_CELERY_UNROUTABLE' });
+        await dropResults(backend, [routed.taskId]);
+      } finally {
+        await client.disconnect();
+        await worker.stop();
+        if (transport === 'redis') {
+          await dropQueue(backend, queue);
+          await require('./helpers').redisCommand(backend, 'DEL', `_kombu.binding.${exchange}`, `_kombu.binding_permanent.${exchange}`);
+        } else {
+          await runPython('amqp_admin.py', [broker, 'delete', queue, exchange]);
+        }
+      }
+    });
+  }
 });

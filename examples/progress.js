@@ -14,10 +14,15 @@
 //   CELERY_BROKER_URL=redis://localhost:6379/0 node progress.js 42
 //   CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// node progress.js 42   # rpc:// results
 //
-// With rpc:// results, PROGRESS states arrive as messages on this client's reply queue, so
-// status() sees them too; only the client that sent the task can follow it.
+// result.states() is Python's result.get(on_message=...) as a loop: each state is pushed as the
+// worker stores it (Redis pub/sub) or sends it (rpc:// reply queue); nothing is polled. With
+// rpc://, only the client that sent the task can follow it. celery-node's amqp:// result backend
+// cannot be watched (the loop throws ERR_CELERY_INVALID_OPTION).
+//
+// The same with a callback:
+//   const stop = result.onProgress((meta) => draw(meta), (error) => console.error(error));
+//   ... stop();
 
-const { setTimeout: sleep } = require('node:timers/promises');
 const { createClient } = require('celery-native');
 
 const brokerUrl = process.env.CELERY_BROKER_URL || 'redis://localhost:6379/0';
@@ -32,26 +37,24 @@ function bar({ current, total }, width = 30) {
 
 async function main() {
   const client = createClient(brokerUrl, backendUrl);
-  const result = client.createTask('tasks.build_report').delay(process.argv[2] || '42');
-
-  // get() waits for SUCCESS/FAILURE; PROGRESS does not end it. Meanwhile poll the state.
-  let done = false;
-  const outcome = result.get(10 * 60_000).finally(() => (done = true));
-  outcome.catch(() => {}); // handled below; avoids an unhandled rejection while we poll
-
-  while (!done) {
-    const status = await result.status(); // null until the worker stores something
-    if (status === 'PROGRESS') {
-      const meta = await result.result(); // the `meta` dict given to update_state
-      if (meta && meta.total) process.stdout.write(`\r${bar(meta)}`);
-    } else {
-      process.stdout.write(`\r${status || 'PENDING'}`.padEnd(50));
-    }
-    await sleep(250);
-  }
-
   try {
-    console.log(`\ndone: ${JSON.stringify(await outcome)}`);
+    const result = client.createTask('tasks.build_report').delay(process.argv[2] || '42');
+    // states() does not report publish failures: make sure the broker has the message first.
+    await result.sent;
+
+    // The state stored now (if any), then every new one; the loop ends after SUCCESS, FAILURE
+    // or REVOKED, which it yields too.
+    for await (const meta of result.states()) {
+      if (meta.status === 'PROGRESS' && meta.result && meta.result.total) {
+        process.stdout.write(`\r${bar(meta.result)}`); // the `meta` dict given to update_state
+      } else {
+        process.stdout.write(`\r${meta.status}`.padEnd(50));
+      }
+    }
+
+    // The ready state was seen: get() answers from it without asking the backend again, and
+    // rejects with the task's exception on FAILURE / REVOKED.
+    console.log(`\ndone: ${JSON.stringify(await result.get())}`);
   } catch (error) {
     console.error(`\nfailed: [${error.code}] ${error.exc_type || ''} ${error.exc_message || error.message}`);
     process.exitCode = 1;

@@ -27,6 +27,7 @@ class Client extends Base {
       if (task.args && !Array.isArray(task.args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
       toJson(task.args || [], 'args');
       toJson(task.kwargs || {}, 'kwargs');
+      sendOptions(task.options);
     }
     return tasks.map(({ name, args, kwargs, taskId, options }) => this.sendTask(name, args || [], kwargs || {}, taskId, options));
   }

@@ -100,41 +100,50 @@ class AsyncResult {
    */
   async *states() {
     const watcher = await this.backend._watch(this.taskId);
-    let previous = null;
     try {
-      for (;;) {
-        const text = await watcher.next();
-        if (text == null) return;
-        if (text === previous) continue; // the same state seen again after a reconnect
-        previous = text;
-        const meta = parseMeta(text);
-        yield meta;
-        if (READY_STATES.has(meta.status)) {
-          this._final = meta;
-          return;
-        }
-      }
+      yield* this._statesFrom(watcher);
     } finally {
       watcher.close();
     }
   }
 
+  /** The metas a native watcher delivers, until a ready state or the watch's end. */
+  async *_statesFrom(watcher) {
+    let previous = null;
+    for (;;) {
+      const text = await watcher.next();
+      if (text == null) return;
+      if (text === previous) continue; // the same state seen again after a reconnect
+      previous = text;
+      const meta = parseMeta(text);
+      yield meta;
+      if (READY_STATES.has(meta.status)) {
+        this._final = meta;
+        return;
+      }
+    }
+  }
+
   /**
    * Calls `listener(meta)` for every state change until a ready state (see `states()`).
-   * Returns a function that stops listening. Errors go to `onError`, or are dropped.
+   * Returns a function that stops listening at once. Errors go to `onError`, or are dropped.
    */
   onProgress(listener, onError) {
-    const states = this.states();
+    let watcher = null;
     let stopped = false;
     (async () => {
-      for await (const meta of states) {
-        if (stopped) break;
+      watcher = await this.backend._watch(this.taskId);
+      if (stopped) return;
+      for await (const meta of this._statesFrom(watcher)) {
+        if (stopped) return;
         listener(meta);
       }
-    })().catch((error) => onError && onError(error));
+    })()
+      .catch((error) => onError && onError(error))
+      .finally(() => watcher && watcher.close());
     return () => {
       stopped = true;
-      states.return();
+      if (watcher) watcher.close(); // ends the pending wait, releasing the subscription
     };
   }
 

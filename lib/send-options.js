@@ -31,6 +31,8 @@ function sendOptions(options) {
     retries: number(options, 'retries'),
     shadow: options.shadow == null ? undefined : String(options.shadow),
     replyTo: options.replyTo == null ? undefined : String(options.replyTo),
+    exchange: options.exchange == null ? undefined : String(options.exchange),
+    routingKey: options.routingKey == null ? undefined : String(options.routingKey),
     ignoreResult: options.ignoreResult == null ? undefined : Boolean(options.ignoreResult),
   };
   if (out.priority !== undefined && !(Number.isInteger(out.priority) && out.priority >= 0 && out.priority <= 255)) {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::broker::{Broker, Publication};
+use crate::broker::{Broker, Destination, Publication};
 use crate::protocol::canvas::{plan_canvas, CanvasPlan};
 use crate::protocol::control::{revoke_command, PIDBOX_EXCHANGE};
 use crate::protocol::{encode_task, Producer, ProtocolVersion, TaskRequest};
@@ -31,9 +31,9 @@ impl Client {
 
     /// Encodes and queues one task message; the outcome for `seq` arrives on the broker's
     /// outcome channel.
-    pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, queue: &str, version: ProtocolVersion) {
+    pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, destination: Destination, version: ProtocolVersion) {
         let message = encode_task(request, &self.producer, version, SystemTime::now());
-        self.broker.publish(Publication { seq, queue: queue.to_string(), message });
+        self.broker.publish(Publication { seq, destination, message });
     }
 
     /// Revokes tasks as Python's `app.control.revoke` does: a broadcast to the workers online.
@@ -60,7 +60,12 @@ impl Client {
                 options: &task.options,
             };
             let queue = task.queue.as_deref().unwrap_or(default_queue);
-            self.send_task(first_seq + offset as u64, &request, queue, ProtocolVersion::V2);
+            self.send_task(
+                first_seq + offset as u64,
+                &request,
+                Destination::Queue(queue.to_string()),
+                ProtocolVersion::V2,
+            );
         }
     }
 }

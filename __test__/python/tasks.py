@@ -50,17 +50,27 @@ app.conf.update(
 )
 
 
-# Queues with their own arguments (priority, quorum, ...), declared by the worker first, as in a
-# deployment where the workers own the topology: CELERY_NATIVE_TEST_QUEUES="a,b" and
-# CELERY_NATIVE_TEST_QUEUE_ARGUMENTS='{"x-max-priority": 10}'.
-if os.environ.get("CELERY_NATIVE_TEST_QUEUE_ARGUMENTS") and os.environ.get("CELERY_NATIVE_TEST_QUEUES"):
+# Queues the worker declares itself, as in a deployment where the workers own the topology:
+# CELERY_NATIVE_TEST_QUEUES="a,b" with CELERY_NATIVE_TEST_QUEUE_ARGUMENTS='{"x-max-priority": 10}'
+# and/or a direct exchange and routing key of their own (CELERY_NATIVE_TEST_QUEUE_EXCHANGE,
+# CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY).
+if os.environ.get("CELERY_NATIVE_TEST_QUEUES") and (
+    os.environ.get("CELERY_NATIVE_TEST_QUEUE_ARGUMENTS") or os.environ.get("CELERY_NATIVE_TEST_QUEUE_EXCHANGE")
+):
     import json as _json
 
     from kombu import Exchange, Queue
 
-    _arguments = _json.loads(os.environ["CELERY_NATIVE_TEST_QUEUE_ARGUMENTS"])
+    _arguments = _json.loads(os.environ.get("CELERY_NATIVE_TEST_QUEUE_ARGUMENTS") or "null")
+    _exchange = os.environ.get("CELERY_NATIVE_TEST_QUEUE_EXCHANGE")
+    _routing_key = os.environ.get("CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY")
     app.conf.task_queues = [
-        Queue(name, Exchange(name, type="direct"), routing_key=name, queue_arguments=_arguments)
+        Queue(
+            name,
+            Exchange(_exchange or name, type="direct"),
+            routing_key=_routing_key or name,
+            queue_arguments=_arguments,
+        )
         for name in os.environ["CELERY_NATIVE_TEST_QUEUES"].split(",")
     ]
 

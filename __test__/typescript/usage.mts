@@ -21,5 +21,13 @@ const members: GroupResult = group(add.s(1, 1), add.s(2, 2)).applyAsync();
 const body: AsyncResult = celery.chord([add.s(1, 1)], client.signature('tasks.tsum')).delay();
 console.log(last.parent, members.results, body, new celery.Signature(client, 'tasks.add', [1]).immutable);
 
+// Progress listeners, revoke and bulk sends from an ES module (top-level await).
+for await (const meta of last.states()) console.log(meta.status, meta.result);
+const stop = celery.createClient('redis://', 'redis://').asyncResult('id').onProgress((meta: ns.ResultMeta) => meta.task_id);
+stop();
+await client.revoke([last.taskId], { terminate: true });
+const bulk: AsyncResult[] = client.sendTasks([{ name: 'tasks.add', args: [1, 2] }]);
+console.log(bulk.length, client.createTask('tasks.add', { queue: 'urgent' }).defaultOptions);
+
 // @ts-expect-error a deep default import of a CommonJS module is module.exports, not the class
 new clientModule('redis://');

@@ -6,6 +6,7 @@ import { createClient, createWorker, AsyncResult, Client, Task, Worker, defaultC
 import type { CeleryBackend, CeleryBroker, CeleryConf, CeleryError, CeleryErrorCode, SendOptions } from 'celery-native';
 import { Signature, GroupResult, chain, group, chord } from 'celery-native';
 import type { Canvas, Chain, Chord, Group, SignatureDict, SignatureOptions } from 'celery-native';
+import type { BulkTask, ResultMeta, RevokeOptions } from 'celery-native';
 
 // Deep imports, as celery-node users write them.
 import ClientClass from 'celery-native/dist/app/client';
@@ -186,6 +187,60 @@ async function canvas(): Promise<void> {
   await client.disconnect();
 }
 
+// Progress, revoke / forget, bulk sends and task defaults, as the Python calls they match
+async function control(): Promise<void> {
+  const client = createClient('redis://', 'redis://', 'jobs');
+  const report = client.createTask('tasks.build_report');
+  const result = report.delay(42);
+
+  // result.get(on_message=callback): every state, pushed
+  for await (const meta of result.states()) {
+    const m: ResultMeta = meta;
+    if (m.status === 'PROGRESS') console.log(m.result.current, m.result.total, m.task_id, m.date_done);
+    if (m.status === 'FAILURE') console.log(m.result.exc_type, m.traceback, m.children.length);
+  }
+  const it: AsyncGenerator<ResultMeta, void, undefined> = result.states();
+  await it.return();
+  const stop: () => void = result.onProgress(
+    (meta) => console.log(meta.status, meta.result),
+    (error) => console.error(error.code),
+  );
+  stop();
+  result.onProgress((meta: ResultMeta) => meta.status);
+
+  // result.revoke(terminate=True, signal='SIGKILL'); app.control.revoke([ids]); result.forget()
+  await result.revoke();
+  await result.revoke({ terminate: true, signal: 'SIGKILL' });
+  const revokeOptions: RevokeOptions = { terminate: false };
+  const revoked: void = await client.revoke([result.taskId, 'other-id'], revokeOptions);
+  await client.revoke(result.taskId);
+  await result.forget();
+  const maker: Client | undefined = result.client;
+  console.log(revoked, maker === client);
+
+  // bulk: a loop of app.send_task(...)
+  const entries: BulkTask[] = [
+    { name: 'tasks.add', args: [1, 2] },
+    { name: 'tasks.add', args: [3, 4], kwargs: { c: 5 }, taskId: 'bulk-1', options: { queue: 'high', priority: 3 } },
+    { name: 'tasks.echo' },
+  ];
+  const results: AsyncResult[] = client.sendTasks(entries);
+  await Promise.all(results.map((r) => r.sent));
+
+  // @app.task(queue='urgent', priority=7): defaults for every call; a call's options win
+  const urgent = client.createTask('tasks.add', { queue: 'urgent', priority: 7, expires: 60 });
+  urgent.delay(1, 1);
+  urgent.applyAsync([2, 2], {}, { priority: 0, taskId: 'chosen-id', replyTo: 'my-replies' });
+  const defaults: SendOptions | undefined = urgent.defaultOptions;
+  const viaCtor = new Task(client, 'tasks.add', { countdown: 5 });
+  console.log(defaults, viaCtor.defaultOptions, urgent.s(1).options.queue);
+  add1(client.createTask('tasks.add', {}));
+  await client.disconnect();
+}
+function add1(task: Task): AsyncResult {
+  return task.applyAsync([1]);
+}
+
 // ReturnType<typeof createClient>, as TS users of celery-node write it
 type CeleryClient = ReturnType<typeof createClient>;
 class Service {
@@ -275,6 +330,20 @@ function rejected(client: Client, result: AsyncResult): void {
   (client.backend as RedisBackend).redis.psubscribe('celery-task-meta-*');
   // @ts-expect-error AsyncResult needs a backend
   new AsyncResult('id');
+  // @ts-expect-error states() yields metas, not status strings
+  (async () => { for await (const meta of result.states()) { const text: string = meta; console.log(text); } })();
+  // @ts-expect-error revoke options are an object
+  result.revoke(true);
+  // @ts-expect-error the signal is a name such as 'SIGKILL'
+  client.revoke('id', { signal: 9 });
+  // @ts-expect-error result.client is read-only
+  result.client = client;
+  // @ts-expect-error each bulk entry needs a name
+  client.sendTasks([{ args: [1] }]);
+  // @ts-expect-error bulk entries are objects, not argument lists
+  client.sendTasks([['tasks.add', [1, 2]]]);
+  // @ts-expect-error task defaults are send options
+  client.createTask('t', { countDown: 1 });
   console.log(n);
 }
 
@@ -302,4 +371,4 @@ function rejectedCanvas(client: Client): void {
   console.log(r, r2);
 }
 
-export { readme, rejected, canvas, rejectedCanvas };
+export { readme, rejected, canvas, rejectedCanvas, control };

@@ -21,6 +21,8 @@ export default class AMQPBackend implements CeleryBackend {
    * queue; a result once read is kept in memory, so later reads through this backend see it.
    */
   getTaskMeta(taskId: string): Promise<any>;
+  /** Drops the result this backend took off the task's queue (what `result.forget()` calls). */
+  forget(taskId: string): Promise<void>;
   /** Stores a result as celery-node's worker does (a JSON message on the task's queue); resolves `true`. */
   storeResult(taskId: string, result: any, state: string): Promise<true>;
 }

@@ -13,6 +13,8 @@ export default class RedisBackend implements CeleryBackend {
   disconnect(): Promise<'OK'>;
   /** The stored result meta (`{status, result, traceback, children, task_id, date_done, ...}`), or `null`. */
   getTaskMeta(taskId: string): Promise<any>;
+  /** Deletes the stored result (`celery-task-meta-<id>`), as Python's `forget()`; what `result.forget()` calls. */
+  forget(taskId: string): Promise<void>;
   /** Stores a result meta the way celery-node's worker does. */
   storeResult(taskId: string, result: any, state: string): Promise<['OK', null]>;
 }

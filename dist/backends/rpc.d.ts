@@ -26,4 +26,6 @@ export default class RpcBackend implements Omit<CeleryBackend, 'storeResult'> {
    * `null` when none arrived yet. The latest states of up to 10,000 tasks are kept.
    */
   getTaskMeta(taskId: string): Promise<any>;
+  /** Drops the state kept for the task (what `result.forget()` calls); later lookups find nothing. */
+  forget(taskId: string): Promise<void>;
 }

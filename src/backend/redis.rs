@@ -195,11 +195,15 @@ impl RedisBackend {
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = tx.clone();
         let watch_id = hub.add_listener(&key, Listener::Every(tx));
+        let give_up = |error: CeleryError| {
+            hub.remove_waiter(&key, watch_id);
+            error
+        };
         if hub.subscribe(&key).await.is_err() {
-            return Err(CeleryError::Backend("watching task states needs Redis pub/sub (RESP3)".into()));
+            return Err(give_up(CeleryError::Backend("watching task states needs Redis pub/sub (RESP3)".into())));
         }
         let mut connection = hub.connection.clone();
-        let stored: Option<Vec<u8>> = connection.get(&key).await.map_err(|e| self.backend_error(&e))?;
+        let stored: Option<Vec<u8>> = connection.get(&key).await.map_err(|e| give_up(self.backend_error(&e)))?;
         if let Some(meta) = stored.and_then(|bytes| ResultMeta::parse(&bytes).ok()) {
             let _ = initial.send(meta);
         }

@@ -22,7 +22,7 @@ use lapin::{Confirmation, PublisherConfirm};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Broker, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
+use super::{Broker, Destination, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
 use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget};
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
@@ -53,6 +53,8 @@ impl Topology {
     }
 }
 
+// Publications dominate the traffic; boxing them would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Publish(Publication),
     Flush(oneshot::Sender<()>),
@@ -268,7 +270,11 @@ impl Writer {
         let mut result = Ok(());
         for seq in seqs {
             let Some(publication) = self.unconfirmed.lock().unwrap().get(seq).cloned() else { continue };
-            if let Err(refusal) = self.declare(&publication.queue).await {
+            let checked = match &publication.destination {
+                Destination::Queue(queue) => self.declare(queue).await,
+                Destination::Exchange { name, .. } => self.check_exchange(name).await,
+            };
+            if let Err(refusal) = checked {
                 if !self.session.as_ref().is_some_and(|session| session.connection.status().connected()) {
                     // Not a refusal: the connection went away. Reconnect and send it again.
                     result = Err(SessionError(refusal.to_string()));
@@ -284,11 +290,11 @@ impl Writer {
             let session = self.session.as_ref().expect("publishing needs a session");
             let (properties, body) = amqp_message(&publication.message);
             let options = BasicPublishOptions { mandatory: true, immediate: false };
-            match session
-                .channel
-                .basic_publish("".into(), publication.queue.as_str().into(), options, body, properties)
-                .await
-            {
+            let (exchange, routing_key) = match &publication.destination {
+                Destination::Queue(queue) => ("", queue.as_str()),
+                Destination::Exchange { name, routing_key } => (name.as_str(), routing_key.as_str()),
+            };
+            match session.channel.basic_publish(exchange.into(), routing_key.into(), options, body, properties).await {
                 Ok(confirm) => confirms.push((publication.seq, confirm)),
                 Err(error) => {
                     result = Err(SessionError(error.to_string()));
@@ -335,6 +341,24 @@ impl Writer {
                 .map_err(refused)?;
         }
         self.declared.insert(queue.to_string());
+        Ok(())
+    }
+
+    /// A named exchange must exist before publishing to it (a publish to a missing exchange
+    /// would close the channel with all its unconfirmed messages); checked passively, once per
+    /// connection: the workers own that topology.
+    async fn check_exchange(&mut self, exchange: &str) -> std::result::Result<(), CeleryError> {
+        let known = format!("exchange {exchange}");
+        if self.declared.contains(&known) {
+            return Ok(());
+        }
+        let channel = &self.session.as_ref().expect("checking needs a session").channel;
+        let options = ExchangeDeclareOptions { passive: true, ..ExchangeDeclareOptions::default() };
+        channel
+            .exchange_declare(exchange.into(), ExchangeKind::Direct, options, FieldTable::default())
+            .await
+            .map_err(|e| CeleryError::PublishFailed(format!("exchange {exchange} is not there: {e}")))?;
+        self.declared.insert(known);
         Ok(())
     }
 

@@ -16,11 +16,20 @@ use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
 use crate::protocol::TaskMessage;
 
-/// One message on its way to a queue. `seq` is the caller's handle for the outcome.
+/// Where a message goes: straight to a queue (Celery's default: the anonymous exchange with the
+/// queue's name as routing key), or to a named exchange with a routing key, whose bindings pick
+/// the queues.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Destination {
+    Queue(String),
+    Exchange { name: String, routing_key: String },
+}
+
+/// One message on its way. `seq` is the caller's handle for the outcome.
 #[derive(Debug, Clone)]
 pub struct Publication {
     pub seq: u64,
-    pub queue: String,
+    pub destination: Destination,
     pub message: TaskMessage,
 }
 

@@ -2,7 +2,7 @@
 //! queue, then `LPUSH` of the envelope onto the queue's priority sub-list. One writer task owns the
 //! connection and pipelines everything queued since its last write.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures_util::future::BoxFuture;
@@ -11,8 +11,8 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{Broker, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
-use crate::error::{CeleryError, Result};
+use super::{Broker, Destination, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
+use crate::error::{is_connection_error, CeleryError, Result};
 use crate::protocol::control::{broadcast_envelope, fanout_channel, ControlMessage};
 use crate::protocol::{encode_envelope, RedisKeyLayout};
 use crate::redis_connection::RedisTarget;
@@ -20,6 +20,8 @@ use crate::redis_connection::RedisTarget;
 /// Most messages written in one pipeline; bounds memory and the size of one reply.
 const MAX_BATCH: usize = 1024;
 
+// Publications dominate the traffic; boxing them would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Publish(Publication),
     /// Answered once everything queued before it has been written (or has failed).
@@ -110,6 +112,34 @@ struct Writer {
 }
 
 impl Writer {
+    /// The binding tables of the named exchanges in the batch (kombu's `_kombu.binding.<exchange>`
+    /// sets, spec §3.3), read in one round trip, fresh for every batch.
+    async fn exchange_bindings(&mut self, batch: &[Publication]) -> redis::RedisResult<HashMap<String, BindingTable>> {
+        let mut names: Vec<&String> = batch
+            .iter()
+            .filter_map(|p| match &p.destination {
+                Destination::Exchange { name, .. } => Some(name),
+                Destination::Queue(_) => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut pipe = redis::pipe();
+        for name in &names {
+            pipe.smembers(self.layout.binding(name).0);
+        }
+        let connection = self.connection.as_mut().expect("connected before");
+        let tables: Vec<Vec<String>> = pipe.query_async(connection).await?;
+        Ok(names
+            .into_iter()
+            .cloned()
+            .zip(tables.into_iter().map(|members| BindingTable::parse(&members, &self.layout)))
+            .collect())
+    }
+
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         let mut flushes = Vec::new();
@@ -125,9 +155,20 @@ impl Writer {
                 }
             }
             if !batch.is_empty() {
-                let result = self.write(&batch).await;
-                let seqs = batch.drain(..).map(|p| p.seq).collect();
-                let _ = self.outcomes.send(PublishOutcome { seqs, error: result.err() });
+                let outcome = self.write(&batch).await;
+                let mut seqs: Vec<u64> = batch.drain(..).map(|p| p.seq).collect();
+                match outcome {
+                    Ok(unroutable) => {
+                        for (seq, error) in unroutable {
+                            seqs.retain(|s| *s != seq);
+                            let _ = self.outcomes.send(PublishOutcome { seqs: vec![seq], error: Some(error) });
+                        }
+                        let _ = self.outcomes.send(PublishOutcome { seqs, error: None });
+                    }
+                    Err(error) => {
+                        let _ = self.outcomes.send(PublishOutcome { seqs, error: Some(error) });
+                    }
+                }
             }
             for done in flushes.drain(..) {
                 let _ = done.send(());
@@ -137,20 +178,19 @@ impl Writer {
 
     /// Writes one batch, retrying through reconnects for up to the connect timeout, so that a
     /// Redis restart while sending loses nothing. A retry after a lost reply may push a message
-    /// twice: delivery is at least once.
-    async fn write(&mut self, batch: &[Publication]) -> Result<()> {
+    /// twice: delivery is at least once. Returns the messages no queue took.
+    async fn write(&mut self, batch: &[Publication]) -> Result<Vec<(u64, CeleryError)>> {
         let deadline = Instant::now() + self.target.connect_timeout();
         let mut delay = Duration::from_millis(50);
         loop {
             let error = match self.try_write(batch).await {
-                Ok(()) => return Ok(()),
+                Ok(unroutable) => return Ok(unroutable),
                 Err(error) => error,
             };
-            let retryable = error.is_io_error()
-                || error.is_connection_dropped()
-                || error.is_connection_refusal()
-                || error.is_timeout();
-            if !retryable || Instant::now() + delay > deadline {
+            if !is_connection_error(&error) {
+                return Err(CeleryError::PublishFailed(error.to_string()));
+            }
+            if Instant::now() + delay > deadline {
                 self.connection = None;
                 return Err(unreachable(&self.target, &error));
             }
@@ -159,36 +199,91 @@ impl Writer {
         }
     }
 
-    async fn try_write(&mut self, batch: &[Publication]) -> redis::RedisResult<()> {
+    async fn try_write(&mut self, batch: &[Publication]) -> redis::RedisResult<Vec<(u64, CeleryError)>> {
         if self.connection.is_none() {
             self.connection = Some(self.target.connect(None).await?);
             // A fresh connection may be a restarted server that lost the binding table.
             self.declared.clear();
         }
+        let bindings = self.exchange_bindings(batch).await?;
+        let mut unroutable = Vec::new();
         let mut pipe = redis::pipe();
         let mut new_queues = Vec::new();
         for publication in batch {
-            let queue = publication.queue.as_str();
-            if !self.declared.contains(queue) && !new_queues.contains(&queue) {
-                let (binding_key, member) = self.layout.binding(queue);
-                pipe.sadd(binding_key, &member).ignore();
-                pipe.sadd(self.layout.permanent_binding_key(queue), &member).ignore();
-                new_queues.push(queue);
+            let priority = publication.message.properties.priority;
+            let tag = Uuid::new_v4().to_string();
+            match &publication.destination {
+                Destination::Queue(queue) => {
+                    if !self.declared.contains(queue) && !new_queues.contains(&queue) {
+                        let (binding_key, member) = self.layout.binding(queue);
+                        pipe.sadd(binding_key, &member).ignore();
+                        pipe.sadd(self.layout.permanent_binding_key(queue), &member).ignore();
+                        new_queues.push(queue);
+                    }
+                    let envelope = encode_envelope(&publication.message, "", queue, &tag);
+                    pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
+                }
+                Destination::Exchange { name, routing_key } => {
+                    let queues = bindings.get(name).map(|b| b.queues_for(routing_key)).unwrap_or_default();
+                    if queues.is_empty() {
+                        let reason = format!("no queue is bound to exchange {name} with this routing key");
+                        unroutable.push((
+                            publication.seq,
+                            CeleryError::Unroutable { routing_key: routing_key.clone(), reason },
+                        ));
+                        continue;
+                    }
+                    let envelope = encode_envelope(&publication.message, name, routing_key, &tag);
+                    for queue in queues {
+                        pipe.lpush(self.layout.queue_key(&queue, priority), &envelope).ignore();
+                    }
+                }
             }
-            let key = self.layout.queue_key(queue, publication.message.properties.priority);
-            let envelope = encode_envelope(&publication.message, "", queue, &Uuid::new_v4().to_string());
-            pipe.lpush(key, envelope).ignore();
+        }
+        if pipe.is_empty() {
+            return Ok(unroutable); // nothing routable in this batch
         }
         let connection = self.connection.as_mut().expect("connected above");
         match pipe.query_async::<()>(connection).await {
             Ok(()) => {
-                self.declared.extend(new_queues.into_iter().map(String::from));
-                Ok(())
+                self.declared.extend(new_queues.into_iter().cloned());
+                Ok(unroutable)
             }
             Err(error) => {
                 self.connection = None;
                 Err(error)
             }
         }
+    }
+}
+
+/// One exchange's bindings: `(routing key, pattern, queue)` triples.
+struct BindingTable(Vec<(String, String, String)>);
+
+impl BindingTable {
+    fn parse(members: &[String], layout: &RedisKeyLayout) -> Self {
+        let sep = layout.separator.as_str();
+        Self(
+            members
+                .iter()
+                .filter_map(|member| {
+                    let mut parts = member.splitn(3, sep);
+                    Some((parts.next()?.to_string(), parts.next()?.to_string(), parts.next()?.to_string()))
+                })
+                .collect(),
+        )
+    }
+
+    /// Direct routing: the queues bound with exactly this routing key. (Topic patterns are not
+    /// matched yet: such bindings are skipped.)
+    fn queues_for(&self, routing_key: &str) -> Vec<String> {
+        let mut queues: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(key, pattern, _)| pattern.is_empty() && key == routing_key)
+            .map(|(_, _, queue)| queue.clone())
+            .collect();
+        queues.dedup();
+        queues
     }
 }

@@ -14,7 +14,7 @@ use super::errors::to_js_error;
 use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::broker::amqp::{AmqpBroker, Topology};
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, OutcomeSender, PublishOutcome};
+use crate::broker::{Broker, Destination, OutcomeSender, PublishOutcome};
 use crate::client::{producer_for_this_process, Client};
 use crate::error::CeleryError;
 use crate::protocol::canvas::{CanvasPlan, CanvasResult};
@@ -42,6 +42,10 @@ pub struct SendOptions {
     /// Extra message headers as JSON object text.
     pub headers: Option<String>,
     pub reply_to: Option<String>,
+    /// A named exchange to publish to (its bindings route the message), with `routing_key`
+    /// (default: the queue name).
+    pub exchange: Option<String>,
+    pub routing_key: Option<String>,
 }
 
 #[napi(object)]
@@ -97,7 +101,9 @@ impl ClientWrapper {
                 reason: format!("must be 1 or 2, got {protocol}"),
             })
         })?;
-        let options = task_options(options.unwrap_or_default())?;
+        let mut options = options.unwrap_or_default();
+        let (exchange, routing_key) = (options.exchange.take(), options.routing_key.take());
+        let options = task_options(options)?;
         let request = TaskRequest {
             name: &task_name,
             id: &task_id,
@@ -105,7 +111,11 @@ impl ClientWrapper {
             kwargs_json: kwargs_json.as_deref(),
             options: &options,
         };
-        within_runtime_if_available(|| self.client.send_task(seq as u64, &request, &queue, version));
+        let destination = match exchange {
+            Some(name) if !name.is_empty() => Destination::Exchange { name, routing_key: routing_key.unwrap_or(queue) },
+            _ => Destination::Queue(queue),
+        };
+        within_runtime_if_available(|| self.client.send_task(seq as u64, &request, destination, version));
         Ok(())
     }
 
