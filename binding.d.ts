@@ -120,6 +120,8 @@ export interface SendOptions {
    */
   exchange?: string
   routingKey?: string
+  /** `zlib` or `gzip` (kombu's names for the same zlib stream). */
+  compression?: string
 }
 
 export interface WaitResult {

@@ -239,6 +239,8 @@ export interface SendOptions {
    * `apply_async(exchange=..., routing_key=...)`. Its bindings pick the queues; a key no queue
    * is bound with rejects `sent` with `ERR_CELERY_UNROUTABLE`.
    */
+  /** `'zlib'` or `'gzip'` (the same zlib stream in kombu): compresses the body, as `apply_async(compression=...)`. */
+  compression?: 'zlib' | 'gzip';
   exchange?: string;
   routingKey?: string;
   replyTo?: string;

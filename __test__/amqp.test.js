@@ -47,6 +47,11 @@ for (const protocol of [2, 1]) {
       assert.deepEqual(await client.createTask('tasks.echo').applyAsync(args, kwargs).get(20_000), { args, kwargs });
     });
 
+    it('runs a zlib-compressed task', async () => {
+      const args = ['é'.repeat(5_000)];
+      assert.deepEqual(await client.createTask('tasks.echo').applyAsync(args, {}, { compression: 'zlib' }).get(20_000), { args, kwargs: {} });
+    });
+
     it('runs 1,000 concurrent tasks, none lost or duplicated', async () => {
       const add = client.createTask('tasks.add');
       const results = Array.from({ length: 1000 }, (_, i) => add.delay(i, 1));

@@ -47,6 +47,15 @@ for (const protocol of [2, 1]) {
       assert.deepEqual(echoed, { args, kwargs });
     });
 
+    it('runs tasks whose body is zlib-compressed, as compression="zlib" sends them', async () => {
+      const args = ['x'.repeat(10_000), { nested: [1, 2, 3] }];
+      for (const compression of ['zlib', 'gzip']) {
+        const echoed = await client.createTask('tasks.echo').applyAsync(args, {}, { compression }).get(20_000);
+        assert.deepEqual(echoed, { args, kwargs: {} });
+      }
+      assert.throws(() => client.createTask('tasks.echo').applyAsync([], {}, { compression: 'lzma' }), { code: 'ERR_CELERY_INVALID_OPTION' });
+    });
+
     it('rejects with the Python exception', async () => {
       const error = await client.createTask('tasks.fail').delay('boom').get(20_000).then(
         () => assert.fail('get() should reject'),

@@ -11,7 +11,7 @@ const { toJson } = require('./json-arguments');
 const OPTION_NAMES = {
   taskId: 'task_id', queue: 'queue', countdown: 'countdown', priority: 'priority', expires: 'expires',
   timeLimit: 'time_limit', softTimeLimit: 'soft_time_limit', ignoreResult: 'ignore_result',
-  shadow: 'shadow', headers: 'headers', link: 'link', linkError: 'link_error', replyTo: 'reply_to',
+  shadow: 'shadow', headers: 'headers', link: 'link', linkError: 'link_error', replyTo: 'reply_to', compression: 'compression',
 };
 
 function celeryOptions(options = {}) {

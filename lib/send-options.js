@@ -33,6 +33,7 @@ function sendOptions(options) {
     replyTo: options.replyTo == null ? undefined : String(options.replyTo),
     exchange: options.exchange == null ? undefined : String(options.exchange),
     routingKey: options.routingKey == null ? undefined : String(options.routingKey),
+    compression: options.compression == null ? undefined : String(options.compression),
     ignoreResult: options.ignoreResult == null ? undefined : Boolean(options.ignoreResult),
   };
   if (out.priority !== undefined && !(Number.isInteger(out.priority) && out.priority >= 0 && out.priority <= 255)) {

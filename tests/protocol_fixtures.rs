@@ -444,7 +444,7 @@ fn amqp_messages_match_what_python_wrote() {
             }
             // AMQP carries properties as flags in a fixed wire order, so only the set matters.
             assert_eq!(amqp_properties(&message), *their_properties, "{what}: properties");
-            let our_body: Value = serde_json::from_str(&message.body).expect("our body is JSON");
+            let our_body: Value = serde_json::from_slice(&message.body).expect("our body is JSON");
             assert_same_structure(&our_body, &their_body, &format!("{what}: body"));
             if version == ProtocolVersion::V1 {
                 assert_times_follow_the_call(our_body.get("eta"), our_body.get("expires"), &call, &run, &what);

@@ -485,7 +485,7 @@ fn amqp_message(message: &TaskMessage) -> (BasicProperties, &[u8]) {
     if let Some(expiration) = &props.expiration {
         properties = properties.with_expiration(expiration.as_str().into());
     }
-    (properties, message.body.as_bytes())
+    (properties, &message.body)
 }
 
 /// JSON → AMQP field table with the types py-amqp writes: strings as long strings (`S`, never

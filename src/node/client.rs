@@ -46,6 +46,8 @@ pub struct SendOptions {
     /// (default: the queue name).
     pub exchange: Option<String>,
     pub routing_key: Option<String>,
+    /// `zlib` or `gzip` (kombu's names for the same zlib stream).
+    pub compression: Option<String>,
 }
 
 #[napi(object)]
@@ -229,8 +231,22 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
         retries: input.retries.unwrap_or(0),
         headers,
         reply_to: input.reply_to,
+        compress: compression(input.compression.as_deref())?,
         ..TaskOptions::default()
     })
+}
+
+/// kombu's compression names we can write; the others (bzip2, lzma, brotli, zstd) are refused
+/// rather than sent uncompressed.
+fn compression(name: Option<&str>) -> Result<bool> {
+    match name {
+        None => Ok(false),
+        Some("zlib" | "gzip") => Ok(true),
+        Some(other) => Err(to_js_error(CeleryError::InvalidOption {
+            name: "compression".into(),
+            reason: format!("{other} is not supported (zlib and gzip are)"),
+        })),
+    }
 }
 
 /// A planned canvas: the ids of what will be sent, the chord sizes the backend needs first, and

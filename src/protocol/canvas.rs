@@ -315,6 +315,11 @@ fn task_options(options: &Map<String, Value>) -> Result<TaskOptions, String> {
         callbacks: signatures("link"),
         errbacks: signatures("link_error"),
         reply_to: text("reply_to"),
+        compress: match text("compression").as_deref() {
+            None => false,
+            Some("zlib" | "gzip") => true,
+            Some(other) => return Err(format!("compression {other} is not supported (zlib and gzip are)")),
+        },
         headers: match options.get("headers") {
             Some(Value::Object(headers)) => headers.clone(),
             _ => Map::new(),

@@ -76,7 +76,7 @@ pub fn encode_envelope(message: &TaskMessage, exchange: &str, routing_key: &str,
     properties.insert("correlationId".into(), json!(props.correlation_id));
     properties.insert("replyTo".into(), json!(""));
     let mut envelope = Map::new();
-    envelope.insert("body".into(), json!(BASE64.encode(message.body.as_bytes())));
+    envelope.insert("body".into(), json!(BASE64.encode(&message.body)));
     envelope.insert("content-encoding".into(), json!(message.content_encoding()));
     envelope.insert("content-type".into(), json!(message.content_type()));
     envelope.insert("headers".into(), Value::Object(message.headers.clone()));
