@@ -292,3 +292,22 @@ describe('per-call reply queue', () => {
     await dropQueue(url, queue);
   });
 });
+
+describe('state watches and failed publishes', () => {
+  it('ends states() with the publish error when the task never reached the broker', async () => {
+    const port = await freePort();
+    const backend = `${await redisUrl()}/0`;
+    const client = celery.createClient(`redis://127.0.0.1:${port}/0`, backend, uniqueQueue('lost'));
+    client.conf.CELERY_BROKER_OPTIONS = { connectTimeout: 300 };
+    const result = client.createTask('tasks.add').delay(1, 2);
+    const seen = [];
+    await assert.rejects(
+      (async () => {
+        for await (const meta of result.states()) seen.push(meta.status);
+      })(),
+      { code: 'ERR_CELERY_BROKER_UNREACHABLE' },
+    );
+    assert.deepEqual(seen, []);
+    await client.disconnect();
+  });
+});

@@ -100,6 +100,11 @@ class AsyncResult {
    */
   async *states() {
     const watcher = await this.backend._watch(this.taskId);
+    const state = this._sendState;
+    if (state && state.error) {
+      watcher.close();
+      throw state.error; // its publish failed before the watch began
+    }
     try {
       yield* this._statesFrom(watcher);
     } finally {
@@ -112,7 +117,13 @@ class AsyncResult {
     let previous = null;
     for (;;) {
       const text = await watcher.next();
-      if (text == null) return;
+      if (text == null) {
+        // The watch ended without a ready state: this client's publish of the task failed, or
+        // the client disconnected.
+        const state = this._sendState;
+        if (state && state.error) throw state.error;
+        return;
+      }
       if (text === previous) continue; // the same state seen again after a reconnect
       previous = text;
       const meta = parseMeta(text);

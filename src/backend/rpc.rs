@@ -163,8 +163,11 @@ impl RpcBackend {
         }
     }
 
+    /// Ends every wait and watch of this task (its publish failed).
     pub fn cancel(&self, task_id: &str) {
-        self.state.lock().unwrap().waiters.remove(task_id);
+        let mut state = self.state.lock().unwrap();
+        state.waiters.remove(task_id);
+        state.watchers.remove(task_id);
     }
 
     /// Stops consuming; the reply queue stays (it expires by itself, as Python's does).
