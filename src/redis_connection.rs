@@ -11,6 +11,9 @@ use serde::Deserialize;
 
 use crate::error::{redact_url, CeleryError, Result};
 
+/// How long one command may wait for its reply.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// ioredis' default, which celery-node users already live with.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -138,6 +141,9 @@ impl RedisTarget {
             .map_err(|e| redis::RedisError::from((redis::ErrorKind::Client, "invalid configuration", e.to_string())))?;
         let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
+            // redis-rs' default (500 ms) fails replies that merely queue behind a large pipeline
+            // or tens of thousands of pending reads; a lost server is noticed by the socket.
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         if let Some(sender) = push_sender {
