@@ -28,6 +28,8 @@ describe('revoke', () => {
         assert.equal(error.exc_type, 'TaskRevokedError');
         assert.equal(await spared.get(30_000), 4);
         await dropResults(backend, [doomed.taskId, spared.taskId]);
+        await client.disconnect();
+        await assert.rejects(client.revoke(doomed.taskId), { code: 'ERR_CELERY_DISCONNECTED' });
       } finally {
         await client.disconnect();
         await worker.stop();

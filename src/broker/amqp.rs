@@ -117,6 +117,9 @@ impl Broker for AmqpBroker {
 
     fn broadcast<'a>(&'a self, exchange: &'a str, message: &'a ControlMessage) -> BoxFuture<'a, Result<()>> {
         async move {
+            if self.writer.is_closed() {
+                return Err(CeleryError::Disconnected);
+            }
             let connection = self.target.connect().await?;
             let failed = |e: lapin::Error| CeleryError::PublishFailed(format!("broadcast on {exchange} failed: {e}"));
             let channel = connection.create_channel().await.map_err(failed)?;

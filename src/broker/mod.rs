@@ -105,6 +105,10 @@ impl<C: WriterCommand> WriterHandle<C> {
         sender.clone()
     }
 
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Flushes the writer and lets it end (it closes its connection when its channel closes).
     pub(crate) async fn close(&self) {
         self.closed.store(true, std::sync::atomic::Ordering::SeqCst);

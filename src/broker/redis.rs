@@ -76,6 +76,9 @@ impl Broker for RedisBroker {
 
     fn broadcast<'a>(&'a self, exchange: &'a str, message: &'a ControlMessage) -> BoxFuture<'a, Result<()>> {
         async move {
+            if self.writer.is_closed() {
+                return Err(CeleryError::Disconnected);
+            }
             let mut connection = self.target.connect(None).await.map_err(|e| unreachable(&self.target, &e))?;
             let channel = format!("{}{}", self.layout.global_keyprefix, fanout_channel(self.target.db(), exchange));
             let envelope = broadcast_envelope(message, exchange, &Uuid::new_v4().to_string());
