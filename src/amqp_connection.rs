@@ -15,7 +15,8 @@ use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserIn
 use lapin::{Connection, ConnectionProperties};
 use serde::Deserialize;
 
-use crate::error::{redact_url, CeleryError, Result};
+use crate::error::{CeleryError, Result};
+use crate::url_credentials::{percent_decode, redact_url};
 
 /// amqplib's default, which celery-node users live with.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -238,18 +239,13 @@ fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
         other => return Err(CeleryError::UnsupportedScheme(other.to_string())),
     };
     let default_port = if scheme == AMQPScheme::AMQPS { 5671 } else { 5672 };
-    let decode = |text: &str| {
-        url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    let username = Some(parsed.username()).filter(|u| !u.is_empty()).map(decode).unwrap_or_else(|| "guest".into());
-    let password = parsed.password().map(decode).unwrap_or_else(|| "guest".into());
+    let username =
+        Some(parsed.username()).filter(|u| !u.is_empty()).map(percent_decode).unwrap_or_else(|| "guest".into());
+    let password = parsed.password().map(percent_decode).unwrap_or_else(|| "guest".into());
     let path = parsed.path();
     let vhost = match path.strip_prefix('/') {
         None | Some("") => "/".to_string(),
-        Some(rest) => decode(rest),
+        Some(rest) => percent_decode(rest),
     };
     let query_value = |key: &str| parsed.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned());
     let heartbeat = match query_value("heartbeat") {

@@ -1,5 +1,6 @@
 //! One error type for the whole crate. Every variant has a stable code that the JS layer puts on
-//! `error.code`; messages never contain a password (URLs pass through `redact_url` first).
+//! `error.code`; messages never contain a password (URLs pass through
+//! `url_credentials::redact_url` first).
 
 use thiserror::Error;
 
@@ -58,34 +59,3 @@ pub fn is_connection_error(error: &redis::RedisError) -> bool {
 }
 
 pub type Result<T, E = CeleryError> = std::result::Result<T, E>;
-
-/// `redis://user:secret@host/0` → `redis://user:***@host/0`. Used for every URL that reaches a
-/// message or a log line.
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_string() };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else { return url.to_string() };
-    let userinfo = &authority[..at];
-    let redacted = match userinfo.find(':') {
-        Some(colon) => format!("{}:***", &userinfo[..colon]),
-        None if userinfo.is_empty() => String::new(),
-        None => "***".to_string(),
-    };
-    format!("{}{}@{}", &url[..scheme_end + 3], redacted, &rest[at..].trim_start_matches('@'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_never_survive_redaction() {
-        assert_eq!(redact_url("redis://:pw@h:1/0"), "redis://:***@h:1/0");
-        assert_eq!(redact_url("amqp://guest:guest@h//"), "amqp://guest:***@h//");
-        assert_eq!(redact_url("redis://token@h"), "redis://***@h");
-        assert_eq!(redact_url("redis://h:6379/0"), "redis://h:6379/0");
-        assert_eq!(redact_url("redis://u:p@ss@h/1"), "redis://u:***@h/1");
-    }
-}

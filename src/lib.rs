@@ -11,3 +11,4 @@ pub mod error;
 mod node;
 pub mod protocol;
 pub mod redis_connection;
+pub mod url_credentials;

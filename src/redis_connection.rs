@@ -9,7 +9,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, ProtocolVersion as Resp, TlsCertificates};
 use serde::Deserialize;
 
-use crate::error::{redact_url, CeleryError, Result};
+use crate::error::{CeleryError, Result};
+use crate::url_credentials::{percent_decode, redact_url};
 
 /// How long one command may wait for its reply.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -218,13 +219,6 @@ fn read_certificates(
         }
     };
     Ok(Some(TlsCertificates { client_tls, root_cert: ca.map(String::into_bytes) }))
-}
-
-fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
