@@ -22,14 +22,20 @@ class Client extends Base {
    */
   sendTasks(tasks) {
     if (!Array.isArray(tasks)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'sendTasks expects an array', TypeError);
-    for (const task of tasks) {
+    const prepared = tasks.map((task) => {
       if (!task || typeof task.name !== 'string') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'each task needs a name', TypeError);
       if (task.args && !Array.isArray(task.args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
-      toJson(task.args || [], 'args');
-      toJson(task.kwargs || {}, 'kwargs');
-      sendOptions(task.options);
-    }
-    return tasks.map(({ name, args, kwargs, taskId, options }) => this.sendTask(name, args || [], kwargs || {}, taskId, options));
+      const { name, taskId, options } = task;
+      const [args, kwargs] = [task.args || [], task.kwargs || {}];
+      if (options && (options.link || options.linkError)) {
+        toJson(args, 'args');
+        toJson(kwargs, 'kwargs');
+        return () => this.sendTask(name, args, kwargs, taskId, options); // the canvas path
+      }
+      const message = this._prepare(name, args, kwargs, taskId, options);
+      return () => this._publish(message);
+    });
+    return prepared.map((send) => send());
   }
 
   /** A signature (Python's `signature(name, args, kwargs, **options)`). */
@@ -56,21 +62,34 @@ class Client extends Base {
    * priority, queue, ...) is this package's addition.
    */
   sendTask(taskName, args, kwargs, taskId, options) {
-    const protocol = this.conf.TASK_PROTOCOL;
-    if (protocol !== 1 && protocol !== 2) {
-      throw celeryError('ERR_CELERY_INVALID_OPTION', `TASK_PROTOCOL must be 1 or 2, got ${protocol}`, TypeError);
-    }
     if (options && (options.link || options.linkError)) {
       // Callbacks travel as signature dicts: the canvas path builds them.
       return sendCanvas(this, new Signature(this, taskName, args || [], kwargs || {}, { ...options, taskId: taskId || options.taskId }).toDict());
     }
-    const argsJson = toJson(args === undefined ? null : args, 'args');
-    const kwargsJson = kwargs === undefined ? null : toJson(kwargs, 'kwargs');
-    const queue = (options && options.queue) || this.conf.CELERY_QUEUE;
+    return this._publish(this._prepare(taskName, args, kwargs, taskId, options));
+  }
+
+  /** Every check and conversion of a send, done once; throws before anything is queued. */
+  _prepare(taskName, args, kwargs, taskId, options) {
+    const protocol = this.conf.TASK_PROTOCOL;
+    if (protocol !== 1 && protocol !== 2) {
+      throw celeryError('ERR_CELERY_INVALID_OPTION', `TASK_PROTOCOL must be 1 or 2, got ${protocol}`, TypeError);
+    }
+    return {
+      taskName,
+      protocol,
+      argsJson: toJson(args === undefined ? null : args, 'args'),
+      kwargsJson: kwargs === undefined ? null : toJson(kwargs, 'kwargs'),
+      queue: (options && options.queue) || this.conf.CELERY_QUEUE,
+      taskId: taskId || (options && options.taskId) || randomUUID(),
+      nativeOptions: sendOptions(options),
+    };
+  }
+
+  _publish({ taskName, protocol, argsJson, kwargsJson, queue, taskId, nativeOptions }) {
     const broker = this.broker;
-    const id = taskId || (options && options.taskId) || randomUUID();
-    const result = new AsyncResult(id, this.backend, { published: true, client: this });
-    broker.publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, sendOptions(options));
+    const result = new AsyncResult(taskId, this.backend, { published: true, client: this });
+    broker.publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, nativeOptions);
     return result;
   }
 }
