@@ -152,6 +152,10 @@ impl RunValues {
 }
 
 fn encode(call: &PythonCall, run: &RunValues, version: ProtocolVersion) -> TaskMessage {
+    encode_as(call, &run.producer(), version, run.now)
+}
+
+fn encode_as(call: &PythonCall, producer: &Producer, version: ProtocolVersion, now: SystemTime) -> TaskMessage {
     let request = TaskRequest {
         name: call.name,
         id: call.id,
@@ -159,7 +163,7 @@ fn encode(call: &PythonCall, run: &RunValues, version: ProtocolVersion) -> TaskM
         kwargs_json: Some(call.kwargs_json),
         options: &call.options,
     };
-    encode_task(&request, &run.producer(), version, run.now)
+    encode_task(&request, producer, version, now)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,15 +488,8 @@ fn absolute_eta_and_expires_encode_like_the_relative_forms() {
 fn lang_is_the_only_header_the_producer_language_changes() {
     let call = python_call("basic_args").unwrap();
     let run = RunValues { origin: "gen1@host".into(), reply_to: "r".into(), now: UNIX_EPOCH };
-    let request = TaskRequest {
-        name: call.name,
-        id: call.id,
-        args_json: call.args_json,
-        kwargs_json: Some(call.kwargs_json),
-        options: &call.options,
-    };
     let js = Producer { lang: "js", ..run.producer() };
-    let ours = encode_task(&request, &js, ProtocolVersion::V2, run.now);
+    let ours = encode_as(&call, &js, ProtocolVersion::V2, run.now);
     let mut python = encode(&call, &run, ProtocolVersion::V2);
     assert_eq!(python.headers.insert("lang".into(), json!("js")), Some(json!("py")));
     assert_eq!(ours, python);
