@@ -3,8 +3,8 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::task_message::TaskMessage;
 
@@ -62,26 +62,61 @@ impl RedisKeyLayout {
 /// `correlationId` / `replyTo` are kept beside them for code that reads those.
 pub fn encode_envelope(message: &TaskMessage, exchange: &str, routing_key: &str, delivery_tag: &str) -> String {
     let props = &message.properties;
-    let mut properties = Map::new();
-    properties.insert("correlation_id".into(), json!(props.correlation_id));
-    properties.insert("reply_to".into(), json!(props.reply_to));
-    properties.insert("delivery_mode".into(), json!(props.delivery_mode));
-    if let Some(expiration) = &props.expiration {
-        properties.insert("expiration".into(), json!(expiration));
-    }
-    properties.insert("delivery_info".into(), json!({ "exchange": exchange, "routing_key": routing_key }));
-    properties.insert("priority".into(), json!(props.priority));
-    properties.insert("body_encoding".into(), json!("base64"));
-    properties.insert("delivery_tag".into(), json!(delivery_tag));
-    properties.insert("correlationId".into(), json!(props.correlation_id));
-    properties.insert("replyTo".into(), json!(""));
-    let mut envelope = Map::new();
-    envelope.insert("body".into(), json!(BASE64.encode(&message.body)));
-    envelope.insert("content-encoding".into(), json!(message.content_encoding()));
-    envelope.insert("content-type".into(), json!(message.content_type()));
-    envelope.insert("headers".into(), Value::Object(message.headers.clone()));
-    envelope.insert("properties".into(), Value::Object(properties));
-    Value::Object(envelope).to_string()
+    let envelope = Envelope {
+        body: BASE64.encode(&message.body),
+        content_encoding: message.content_encoding(),
+        content_type: message.content_type(),
+        headers: &message.headers,
+        properties: EnvelopeProperties {
+            correlation_id: &props.correlation_id,
+            reply_to: &props.reply_to,
+            delivery_mode: props.delivery_mode,
+            expiration: props.expiration.as_deref(),
+            delivery_info: DeliveryInfo { exchange, routing_key },
+            priority: props.priority,
+            body_encoding: "base64",
+            delivery_tag,
+            correlation_id_camel: &props.correlation_id,
+            reply_to_camel: "",
+        },
+    };
+    serde_json::to_string(&envelope).expect("an envelope is plain JSON")
+}
+
+/// The envelope as written, borrowing from the message: no copy of the headers per publish.
+/// Field order is kombu's key order.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    body: String,
+    #[serde(rename = "content-encoding")]
+    content_encoding: &'a str,
+    #[serde(rename = "content-type")]
+    content_type: &'a str,
+    headers: &'a Map<String, Value>,
+    properties: EnvelopeProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct EnvelopeProperties<'a> {
+    correlation_id: &'a str,
+    reply_to: &'a str,
+    delivery_mode: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration: Option<&'a str>,
+    delivery_info: DeliveryInfo<'a>,
+    priority: u8,
+    body_encoding: &'a str,
+    delivery_tag: &'a str,
+    #[serde(rename = "correlationId")]
+    correlation_id_camel: &'a str,
+    #[serde(rename = "replyTo")]
+    reply_to_camel: &'a str,
+}
+
+#[derive(Serialize)]
+struct DeliveryInfo<'a> {
+    exchange: &'a str,
+    routing_key: &'a str,
 }
 
 /// A decoded envelope: what a consumer (our worker, our tests) needs from one list item.
