@@ -619,3 +619,84 @@ fn the_test_timestamp_parser_agrees_with_the_formatter() {
     }
     assert_eq!(parse_celery_timestamp("2026-11-25T11:29:10Z"), None);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The worker's side: every captured message, Redis and AMQP, protocol 1 and 2, reads back as the
+// call that made it.
+
+#[test]
+fn every_captured_message_decodes_as_a_worker_reads_it() {
+    use celery_native::protocol::incoming::{decode_task, RawMessage};
+    let fixtures = messages();
+    let mut decoded = 0;
+    for (capture, _) in REDIS_CAPTURES {
+        for (case, keys) in cases(&fixtures, capture) {
+            for (key, entry) in keys.as_object().unwrap() {
+                if entry["type"] != "list" || key.starts_with("_kombu") {
+                    continue;
+                }
+                for raw in entry["raw_items"].as_array().unwrap() {
+                    let envelope = RedisEnvelope::parse(raw.as_str().unwrap()).unwrap();
+                    let task = decode_task(&RawMessage::from_envelope(envelope.clone()))
+                        .unwrap_or_else(|e| panic!("{capture}/{case}: {}", e.reason));
+                    assert_decoded_as_sent(
+                        &task,
+                        &envelope.headers,
+                        &serde_json::from_slice(&envelope.body_bytes().unwrap()).unwrap(),
+                        &format!("{capture}/{case}"),
+                    );
+                    decoded += 1;
+                }
+            }
+        }
+    }
+    for (capture, _) in AMQP_CAPTURES {
+        for (case, captured) in cases(&fixtures, capture) {
+            for message in captured.as_array().unwrap() {
+                let properties = &message["properties"];
+                let raw = RawMessage {
+                    headers: message["headers"].as_object().cloned().unwrap_or_default(),
+                    content_type: properties["content_type"].as_str().unwrap().into(),
+                    content_encoding: properties["content_encoding"].as_str().unwrap().into(),
+                    body: message["body"].as_str().unwrap().as_bytes().to_vec(),
+                    correlation_id: properties["correlation_id"].as_str().map(String::from),
+                    reply_to: properties["reply_to"].as_str().map(String::from),
+                    ..RawMessage::default()
+                };
+                let task = decode_task(&raw).unwrap_or_else(|e| panic!("{capture}/{case}: {}", e.reason));
+                assert_decoded_as_sent(&task, &raw.headers, &message["body_decoded"], &format!("{capture}/{case}"));
+                assert_eq!(task.reply_to.as_deref(), properties["reply_to"].as_str());
+                decoded += 1;
+            }
+        }
+    }
+    assert!(decoded > 40, "only {decoded} messages were decoded");
+}
+
+fn assert_decoded_as_sent(
+    task: &celery_native::protocol::incoming::IncomingTask,
+    headers: &Map<String, Value>,
+    body: &Value,
+    case: &str,
+) {
+    let (name, id, args, kwargs, retries) = match headers.get("task") {
+        Some(name) => (name, &headers["id"], &body[0], &body[1], &headers["retries"]),
+        None => (&body["task"], &body["id"], &body["args"], &body["kwargs"], &body["retries"]),
+    };
+    assert_eq!(task.name, name.as_str().unwrap(), "{case}");
+    assert_eq!(task.id, id.as_str().unwrap(), "{case}");
+    assert_eq!(serde_json::from_str::<Value>(&task.args_json).unwrap(), *args, "{case}");
+    assert_eq!(serde_json::from_str::<Value>(&task.kwargs_json).unwrap(), *kwargs, "{case}");
+    assert_eq!(u64::from(task.retries), retries.as_u64().unwrap_or(0), "{case}");
+    let eta = headers.get("eta").or(body.get("eta")).and_then(Value::as_str);
+    assert_eq!(task.eta.is_some(), eta.is_some(), "{case}");
+    if case.ends_with("link_and_error") {
+        assert_eq!((task.embed.callbacks.len(), task.embed.errbacks.len()), (1, 1), "{case}");
+    }
+    if case.ends_with("/chain") && headers.contains_key("task") {
+        assert!(!task.embed.chain.is_empty(), "{case}");
+    }
+    if case.ends_with("/chord") {
+        assert!(task.embed.chord.is_some() && task.group_id.is_some(), "{case}");
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod canvas;
 pub mod control;
+pub mod incoming;
 pub mod redis_envelope;
 pub mod repr;
 pub mod result_meta;

@@ -34,6 +34,63 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Reads the ISO 8601 timestamps Celery writes (`eta`, `expires`, `date_done`): a `T` or space
+/// between date and time, any fraction, and `Z`, `±HH:MM` or no offset (naive times are UTC, the
+/// default worker timezone).
+pub fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let (date, rest) = (text.get(..10)?, text.get(10..)?);
+    let mut date_parts = date.split('-');
+    let year: i64 = date_parts.next()?.parse().ok()?;
+    let month: u32 = date_parts.next()?.parse().ok()?;
+    let day: u32 = date_parts.next()?.parse().ok()?;
+    let rest = rest.strip_prefix(['T', ' ']).unwrap_or(rest);
+    let (clock, offset_secs) = match rest.find(['Z', 'z', '+', '-']) {
+        Some(at) => (&rest[..at], parse_offset(&rest[at..])?),
+        None => (rest, 0),
+    };
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut hms_parts = hms.split(':');
+    let hour: i64 = hms_parts.next().filter(|h| !h.is_empty()).map_or(Some(0), |h| h.parse().ok())?;
+    let minute: i64 = hms_parts.next().map_or(Some(0), |m| m.parse().ok())?;
+    let second: i64 = hms_parts.next().map_or(Some(0), |s| s.parse().ok())?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    if !fraction.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let micros: u64 = format!("{:0<6}", &fraction[..fraction.len().min(6)]).parse().ok()?;
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
+    let since_epoch = Duration::from_secs(u64::try_from(secs).ok()?) + Duration::from_micros(micros);
+    UNIX_EPOCH.checked_add(since_epoch)
+}
+
+fn parse_offset(text: &str) -> Option<i64> {
+    if text.eq_ignore_ascii_case("z") {
+        return Some(0);
+    }
+    let sign = if text.starts_with('-') { -1 } else { 1 };
+    let digits: String = text[1..].chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// A proleptic Gregorian date to days since 1970-01-01 (the inverse of `civil_from_days`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
 /// Python's `datetime.max`, 9999-12-31T23:59:59.999999 UTC: the latest timestamp a worker parses.
 pub fn python_datetime_max() -> SystemTime {
     UNIX_EPOCH + Duration::from_micros(253_402_300_799_999_999)
@@ -60,6 +117,22 @@ mod tests {
         assert_eq!(format_iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000000+00:00");
         let leap = from_unix_seconds(951_782_400.0); // 2000-02-29
         assert_eq!(format_iso8601(leap), "2000-02-29T00:00:00.000000+00:00");
+    }
+
+    #[test]
+    fn parses_what_celery_and_javascript_write() {
+        let at = UNIX_EPOCH + Duration::from_micros(1_795_606_000_707_956);
+        assert_eq!(parse_iso8601("2026-11-25T11:26:40.707956+00:00"), Some(at));
+        assert_eq!(parse_iso8601(&format_iso8601(at)), Some(at));
+        let millis = UNIX_EPOCH + Duration::from_millis(1_795_606_000_707);
+        assert_eq!(parse_iso8601("2026-11-25T11:26:40.707Z"), Some(millis));
+        assert_eq!(parse_iso8601("2026-11-25T12:26:40.707+01:00"), Some(millis));
+        assert_eq!(parse_iso8601("2026-11-25 11:26:40.707"), Some(millis));
+        assert_eq!(parse_iso8601("2000-02-29T00:00:00"), Some(from_unix_seconds(951_782_400.0)));
+        assert_eq!(parse_iso8601("2026-11-25T11:26:40-05:30"), Some(from_unix_seconds(1_795_606_000.0 + 19_800.0)));
+        for bad in ["", "soon", "2026-13-01T00:00:00", "2026-11-25Tab:00:00", "2026-11-25T00:00:00+5"] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
     }
 
     #[test]
