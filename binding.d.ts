@@ -85,9 +85,59 @@ export declare class StateWatcherWrapper {
   close(): void
 }
 
+export declare class WorkerWrapper {
+  /** Validates the URL and options; connects on `start`. Results go to `backend`. */
+  constructor(brokerUrl: string, optionsJson: string | undefined | null, backend: ResultBackendWrapper, config: WorkerConfig)
+  start(): Promise<void>
+  /** Every event since the last call (at least one); `null` once the worker stopped. */
+  nextEvents(): Promise<Array<WorkerEventInfo> | null>
+  finish(jobId: number, outcome: JobOutcome): void
+  updateState(jobId: number, state: string, metaJson: string): Promise<void>
+  revoke(taskIds: Array<string>): void
+  /** Graceful stop; running jobs get `deadline_ms` to finish. */
+  stop(deadlineMs: number): Promise<void>
+}
+
 export interface ChordSize {
   groupId: string
   size: number
+}
+
+export interface JobInfo {
+  jobId: number
+  name: string
+  id: string
+  argsJson: string
+  kwargsJson: string
+  headersJson: string
+  retries: number
+  /** ISO 8601, as sent. */
+  eta?: string
+  expires?: string
+  /** Seconds. */
+  timeLimit?: number
+  softTimeLimit?: number
+  rootId?: string
+  parentId?: string
+  groupId?: string
+  groupIndex?: number
+  replyTo?: string
+  correlationId?: string
+  deliveryQueue: string
+  redelivered: boolean
+  protocol: number
+}
+
+/** How a handler ended: `SUCCESS` with `result_json`; `FAILURE` or `RETRY` with the exception. */
+export interface JobOutcome {
+  status: string
+  resultJson?: string
+  excType?: string
+  excMessage?: string
+  excModule?: string
+  traceback?: string
+  /** Seconds, for `RETRY`. */
+  countdown?: number
 }
 
 export interface PublishCompletion {
@@ -129,4 +179,25 @@ export interface WaitResult {
   outcome: string
   /** The stored meta JSON when ready. */
   meta?: string
+}
+
+export interface WorkerConfig {
+  queues: Array<string>
+  concurrency?: number
+  prefetch?: number
+  acksLate?: boolean
+  trackStarted?: boolean
+  /** Seconds. */
+  visibilityTimeout?: number
+  /** Seconds. */
+  resultExpires?: number
+  hostname: string
+}
+
+export interface WorkerEventInfo {
+  /** `run` or `log`. */
+  kind: string
+  job?: JobInfo
+  level?: string
+  message?: string
 }

@@ -839,3 +839,4 @@ module.exports.CanvasPlanWrapper = nativeBinding.CanvasPlanWrapper
 module.exports.ClientWrapper = nativeBinding.ClientWrapper
 module.exports.ResultBackendWrapper = nativeBinding.ResultBackendWrapper
 module.exports.StateWatcherWrapper = nativeBinding.StateWatcherWrapper
+module.exports.WorkerWrapper = nativeBinding.WorkerWrapper

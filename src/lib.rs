@@ -1,7 +1,7 @@
-//! celery-native: a Celery client for Node.js.
+//! celery-native: a Celery client and worker for Node.js.
 //!
-//! `protocol` is pure (Celery's formats); `broker` and `backend` own the transports; `client`
-//! composes them; `node` is the napi layer and only converts between JS and Rust.
+//! `protocol` is pure (Celery's formats); `broker` and `backend` own the transports; `client` and
+//! `worker` compose them; `node` is the napi layer and only converts between JS and Rust.
 
 pub mod amqp_connection;
 pub mod backend;
@@ -12,3 +12,4 @@ mod node;
 pub mod protocol;
 pub mod redis_connection;
 pub mod url_credentials;
+pub mod worker;

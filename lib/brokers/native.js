@@ -12,6 +12,7 @@ class NativeBroker {
   constructor(url, opts, optionsJson) {
     this.url = url;
     this.opts = opts;
+    this.optionsJson = optionsJson;
     this._native = callNative(() => new ClientWrapper(url, optionsJson));
     this._nextSeq = 1;
     this._inFlight = new Map(); // seq → AsyncResult

@@ -13,3 +13,12 @@ pub enum WaitOutcome {
     TimedOut,
     Cancelled,
 }
+
+/// The result backend a client reads from and a worker writes to.
+// One per client, so the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum ResultBackend {
+    Redis(redis::RedisBackend),
+    Rpc(rpc::RpcBackend),
+    AmqpLegacy(amqp_legacy::AmqpLegacyBackend),
+}

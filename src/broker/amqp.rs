@@ -276,6 +276,7 @@ impl Writer {
             let checked = match &publication.destination {
                 Destination::Queue(queue) => self.declare(queue).await,
                 Destination::Exchange { name, .. } => self.check_exchange(name).await,
+                Destination::Reply(_) => Ok(()),
             };
             if let Err(refusal) = checked {
                 if !self.session.as_ref().is_some_and(|session| session.connection.status().connected()) {
@@ -292,9 +293,12 @@ impl Writer {
             }
             let session = self.session.as_ref().expect("publishing needs a session");
             let (properties, body) = amqp_message(&publication.message);
-            let options = BasicPublishOptions { mandatory: true, immediate: false };
+            let options = BasicPublishOptions {
+                mandatory: !matches!(publication.destination, Destination::Reply(_)),
+                immediate: false,
+            };
             let (exchange, routing_key) = match &publication.destination {
-                Destination::Queue(queue) => ("", queue.as_str()),
+                Destination::Queue(queue) | Destination::Reply(queue) => ("", queue.as_str()),
                 Destination::Exchange { name, routing_key } => (name.as_str(), routing_key.as_str()),
             };
             match session.channel.basic_publish(exchange.into(), routing_key.into(), options, body, properties).await {
@@ -327,22 +331,9 @@ impl Writer {
             return Ok(());
         }
         let channel = &self.session.as_ref().expect("declaring needs a session").channel;
-        let refused = |e: lapin::Error| CeleryError::PublishFailed(format!("declaring queue {queue} failed: {e}"));
-        let durable =
-            QueueDeclareOptions { durable: true, passive: self.topology.passive, ..QueueDeclareOptions::default() };
-        channel.queue_declare(queue.into(), durable, self.topology.queue_arguments.clone()).await.map_err(refused)?;
-        if !self.topology.passive {
-            let exchange = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
-            channel
-                .exchange_declare(queue.into(), ExchangeKind::Direct, exchange, FieldTable::default())
-                .await
-                .map_err(refused)?;
-            let bind = QueueBindOptions::default();
-            channel
-                .queue_bind(queue.into(), queue.into(), queue.into(), bind, FieldTable::default())
-                .await
-                .map_err(refused)?;
-        }
+        declare_queue(channel, queue, &self.topology)
+            .await
+            .map_err(|e| CeleryError::PublishFailed(format!("declaring queue {queue} failed: {e}")))?;
         self.declared.insert(queue.to_string());
         Ok(())
     }
@@ -472,6 +463,22 @@ async fn await_confirms(
     if lost {
         tell_writer(Command::ConnectionLost(generation));
     }
+}
+
+/// Declares a queue, its direct exchange and the binding, as a Celery 5.7 worker does (spec
+/// §4.1, §4.3); with `passive`, only checks that the queue exists. A refusal (406, 404) closes
+/// the channel.
+pub(crate) async fn declare_queue(channel: &Channel, queue: &str, topology: &Topology) -> lapin::Result<()> {
+    let durable = QueueDeclareOptions { durable: true, passive: topology.passive, ..QueueDeclareOptions::default() };
+    channel.queue_declare(queue.into(), durable, topology.queue_arguments.clone()).await?;
+    if !topology.passive {
+        let exchange = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        channel.exchange_declare(queue.into(), ExchangeKind::Direct, exchange, FieldTable::default()).await?;
+        channel
+            .queue_bind(queue.into(), queue.into(), queue.into(), QueueBindOptions::default(), FieldTable::default())
+            .await?;
+    }
+    Ok(())
 }
 
 /// Properties and body as py-amqp sends a Celery task (spec §4.2): raw JSON body, persistent.

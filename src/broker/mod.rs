@@ -5,7 +5,9 @@
 //! on the [`OutcomeSender`] it was built with.
 
 pub mod amqp;
+pub mod amqp_consumer;
 pub mod redis;
+pub mod redis_consumer;
 
 use std::sync::Mutex;
 
@@ -22,7 +24,13 @@ use crate::protocol::TaskMessage;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Destination {
     Queue(String),
-    Exchange { name: String, routing_key: String },
+    Exchange {
+        name: String,
+        routing_key: String,
+    },
+    /// A reply to a client's own queue (RPC results): the anonymous exchange, nothing declared;
+    /// dropped by the broker when the queue is gone, as Celery's replies are.
+    Reply(String),
 }
 
 /// One message on its way. `seq` is the caller's handle for the outcome.
@@ -53,6 +61,58 @@ pub trait Broker: Send + Sync {
     /// Sends everything queued so far, then closes the connection. Later publishes fail with
     /// [`CeleryError::Disconnected`].
     fn close(&self) -> BoxFuture<'_, Result<()>>;
+}
+
+/// Which message a consumer handed out, for its ack.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DeliveryTag {
+    /// kombu's `delivery_tag` property, the key of the `unacked` hash.
+    Redis(String),
+    /// The channel's tag; `generation` names the connection it came on (acks on a later
+    /// connection are meaningless: RabbitMQ redelivers what the lost one held).
+    Amqp { generation: u64, tag: u64 },
+}
+
+/// One message taken from a queue, unacknowledged.
+#[derive(Debug)]
+pub struct Delivery {
+    pub tag: DeliveryTag,
+    /// The message, or why the transport could not even read it (an envelope that is not JSON).
+    pub message: std::result::Result<crate::protocol::incoming::RawMessage, String>,
+    pub queue: String,
+    pub redelivered: bool,
+}
+
+/// What to consume and how much to hold at once.
+#[derive(Debug, Clone)]
+pub struct ConsumeSettings {
+    pub queues: Vec<String>,
+    /// Messages delivered but not yet acknowledged; 0 is unlimited.
+    pub prefetch: u32,
+    /// Redis: how long an unacknowledged message stays with its consumer before any consumer
+    /// restores it to the queue (kombu's `visibility_timeout`, spec §3.6).
+    pub visibility_timeout: std::time::Duration,
+}
+
+/// The consuming half of a transport. Deliveries go to the sender given to `start` until
+/// `stop_consuming`; each must be acked or requeued.
+pub trait Consumer: Send + Sync {
+    /// Connects and starts consuming; resolves once the first connection consumes. Connection
+    /// losses later are repaired inside, with backoff, until `close`.
+    fn start(
+        &self,
+        settings: ConsumeSettings,
+        deliveries: mpsc::UnboundedSender<Delivery>,
+    ) -> BoxFuture<'_, Result<()>>;
+    fn ack(&self, tag: DeliveryTag) -> BoxFuture<'_, Result<()>>;
+    /// Gives a message back: it becomes the next one delivered.
+    fn requeue(&self, tag: DeliveryTag) -> BoxFuture<'_, Result<()>>;
+    /// No delivery is sent after this resolves; unacknowledged ones stay with us.
+    fn stop_consuming(&self) -> BoxFuture<'_, ()>;
+    fn close(&self) -> BoxFuture<'_, ()>;
+    /// The delivery is held for a later ETA: it stops counting against the prefetch window (as
+    /// Celery raises its QoS for ETA tasks) until it is acked.
+    fn hold(&self, tag: &DeliveryTag);
 }
 
 /// What a transport's writer task understands: publishing, and flushing (answered once

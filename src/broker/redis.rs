@@ -122,7 +122,7 @@ impl Writer {
             .iter()
             .filter_map(|p| match &p.destination {
                 Destination::Exchange { name, .. } => Some(name),
-                Destination::Queue(_) => None,
+                Destination::Queue(_) | Destination::Reply(_) => None,
             })
             .collect();
         names.sort();
@@ -226,6 +226,10 @@ impl Writer {
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
                     pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
                 }
+                Destination::Reply(queue) => {
+                    let envelope = encode_envelope(&publication.message, "", queue, &tag);
+                    pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
+                }
                 Destination::Exchange { name, routing_key } => {
                     let queues = bindings.get(name).map(|b| b.queues_for(routing_key)).unwrap_or_default();
                     if queues.is_empty() {
@@ -261,10 +265,10 @@ impl Writer {
 }
 
 /// One exchange's bindings: `(routing key, pattern, queue)` triples.
-struct BindingTable(Vec<(String, String, String)>);
+pub(crate) struct BindingTable(Vec<(String, String, String)>);
 
 impl BindingTable {
-    fn parse(members: &[String], layout: &RedisKeyLayout) -> Self {
+    pub(crate) fn parse(members: &[String], layout: &RedisKeyLayout) -> Self {
         let sep = layout.separator.as_str();
         Self(
             members
@@ -279,7 +283,7 @@ impl BindingTable {
 
     /// Direct routing: the queues bound with exactly this routing key. (Topic patterns are not
     /// matched yet: such bindings are skipped.)
-    fn queues_for(&self, routing_key: &str) -> Vec<String> {
+    pub(crate) fn queues_for(&self, routing_key: &str) -> Vec<String> {
         let mut queues: Vec<String> = self
             .0
             .iter()

@@ -13,7 +13,7 @@ use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::backend::amqp_legacy::AmqpLegacyBackend;
 use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
 use crate::backend::rpc::RpcBackend;
-use crate::backend::WaitOutcome;
+use crate::backend::{ResultBackend as Backend, WaitOutcome};
 use crate::error::CeleryError;
 use crate::protocol::ResultMeta;
 use crate::redis_connection::{RedisOptions, RedisTarget};
@@ -24,14 +24,6 @@ pub struct WaitResult {
     pub outcome: String,
     /// The stored meta JSON when ready.
     pub meta: Option<String>,
-}
-
-// One per client, so the size difference of the variants does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Backend {
-    Redis(RedisBackend),
-    Rpc(RpcBackend),
-    AmqpLegacy(AmqpLegacyBackend),
 }
 
 #[napi]
@@ -62,6 +54,11 @@ impl ResultBackendWrapper {
             }
         };
         Ok(Self { backend: Arc::new(backend) })
+    }
+
+    /// The backend itself, shared with a worker that stores its results there.
+    pub(crate) fn shared(&self) -> Arc<Backend> {
+        self.backend.clone()
     }
 
     /// The Redis backend, or an error naming what needs it.

@@ -178,7 +178,7 @@ impl ClientWrapper {
 }
 
 /// The broker a URL names; the first URL decides when several are given for failover.
-fn broker_for_url(
+pub(super) fn broker_for_url(
     url: &str,
     options_json: Option<&str>,
     reply_to: &str,

@@ -4,3 +4,4 @@
 mod backend;
 mod client;
 mod errors;
+mod worker;

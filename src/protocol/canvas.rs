@@ -82,6 +82,38 @@ pub fn plan_canvas(
     Ok(CanvasPlan { tasks: planner.plan, chord_sizes: planner.chord_sizes, result })
 }
 
+/// How a worker sends what follows a task (spec §2.2, §2.3): a `link`/`link_error` signature or
+/// the next task of a chain, called with `leading_arg` (the parent's result, or its id for an
+/// errback) before its own arguments unless immutable, as the child of `parent_id` in the
+/// workflow `root_id`, carrying `chain_rest` (the remaining chain, last task first).
+pub fn plan_followup(
+    signature: &Value,
+    leading_arg: &Value,
+    parent_id: &str,
+    root_id: &str,
+    chain_rest: Vec<Value>,
+    reply_to: &str,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<CanvasPlan, String> {
+    let mut sig = Sig::parse(signature)?;
+    if !sig.immutable {
+        sig.args.insert(0, leading_arg.clone());
+    }
+    sig.options.insert("parent_id".into(), json!(parent_id));
+    sig.options.insert("root_id".into(), json!(root_id));
+    let mut planner = Planner { reply_to, new_id, plan: Vec::new(), chord_sizes: Vec::new() };
+    let mut embed = Map::new();
+    if !chain_rest.is_empty() {
+        embed.insert("chain".into(), Value::Array(chain_rest));
+    }
+    let id = planner.send_task(&sig, &embed)?;
+    Ok(CanvasPlan {
+        tasks: planner.plan,
+        chord_sizes: planner.chord_sizes,
+        result: CanvasResult::Task { id, parents: vec![] },
+    })
+}
+
 /// A signature dict, parsed.
 #[derive(Debug, Clone)]
 struct Sig {
@@ -342,6 +374,21 @@ mod tests {
             n += 1;
             format!("id-{n}")
         }
+    }
+
+    #[test]
+    fn a_followup_gets_the_parents_result_first_and_its_place_in_the_workflow() {
+        let mut next = sig("b", json!([4]));
+        next["options"] = json!({"task_id": "fixed"});
+        let plan = plan_followup(&next, &json!(7), "p", "r", vec![sig("c", json!([]))], "oid", &mut ids()).unwrap();
+        let task = &plan.tasks[0];
+        assert_eq!((task.id.as_str(), task.args_json.as_str()), ("fixed", "[7,4]"));
+        assert_eq!((task.options.parent_id.as_deref(), task.options.root_id.as_deref()), (Some("p"), Some("r")));
+        assert_eq!(task.options.chain.as_ref().unwrap()[0]["task"], "c");
+        let mut immutable = sig("e", json!([1]));
+        immutable["immutable"] = json!(true);
+        let plan = plan_followup(&immutable, &json!("x"), "p", "r", vec![], "oid", &mut ids()).unwrap();
+        assert_eq!((plan.tasks[0].args_json.as_str(), plan.tasks[0].options.chain.is_none()), ("[1]", true));
     }
 
     #[test]
