@@ -16,8 +16,8 @@ function createClient(broker = 'amqp://', backend = 'amqp://', queue = 'celery')
   return new Client(broker, backend, queue);
 }
 
-function createWorker(broker = 'amqp://', backend = 'amqp://', queue = 'celery') {
-  return new Worker(broker, backend, queue);
+function createWorker(broker = 'amqp://', backend = 'amqp://', queue = 'celery', options = {}) {
+  return new Worker(broker, backend, queue, options);
 }
 
 exports.createClient = createClient;

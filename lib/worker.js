@@ -126,6 +126,7 @@ class Worker extends Base {
     const kwargs = JSON.parse(job.kwargsJson);
     console.info(`celery.node Received task: ${job.name}[${job.id}], args: ${args}, kwargs: ${JSON.stringify(kwargs)}`);
     const context = new TaskContext(this, job, args, kwargs);
+    this.emit('task-received', context);
     const started = process.hrtime.bigint();
     const timers = this._timeLimits(job, context);
     const running = handler
@@ -172,6 +173,7 @@ class Worker extends Base {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     console.info(`celery.node Task ${job.name}[${job.id}] succeeded in ${seconds}s: ${value}`);
     this._finish(job, { status: 'SUCCESS', resultJson }, context);
+    this.emit('task-succeeded', context, value);
   }
 
   _failed(job, context, error) {
@@ -179,10 +181,12 @@ class Worker extends Base {
     if (error instanceof Retry) {
       console.info(`celery.node Task ${job.name}[${job.id}] retry: ${error.message}`);
       this._finish(job, { ...failure(error.exc || error), status: 'RETRY', countdown: error.countdown }, context);
+      this.emit('task-retried', context, error);
       return;
     }
     console.error(`celery.node Task ${job.name}[${job.id}] failed: [${error}]`);
     this._finish(job, failure(error), context);
+    this.emit('task-failed', context, error);
   }
 
   _finish(job, outcome, context) {

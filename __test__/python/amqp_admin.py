@@ -3,6 +3,8 @@
     python amqp_admin.py <amqp url> count <queue>          -> prints the message count
     python amqp_admin.py <amqp url> delete <queue> [...]   -> deletes the queues and their exchanges
     python amqp_admin.py <amqp url> drain <queue>          -> takes every message, prints their task ids
+    python amqp_admin.py <amqp url> publish <queue> <content type> <body> [<headers json>]
+                                                           -> publishes raw bytes to the queue
 """
 
 import json
@@ -30,6 +32,13 @@ def main(url, command, *names):
                     break
                 ids.append(message.headers.get("id") or json.loads(message.body)["id"])
             print(json.dumps(ids))
+        elif command == "publish":
+            queue, content_type, body, *headers = names
+            message = channel.prepare_message(
+                body.encode(), content_type=content_type, content_encoding="utf-8",
+                headers=json.loads(headers[0]) if headers else {},
+            )
+            channel.basic_publish(message, exchange="", routing_key=queue)
         else:
             raise SystemExit(f"unknown command {command}")
 
