@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{json, Map, Value};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 
+use crate::backend::redis::{ChordMember, ChordPart};
 use crate::backend::ResultBackend;
 use crate::broker::{
     Broker, ConsumeSettings, Consumer, Delivery, DeliveryTag, Destination, Publication, PublishOutcome,
@@ -376,6 +377,7 @@ impl Shared {
             self.store(task, "SUCCESS", result_json, None).await?;
         }
         let result: Value = serde_json::from_str(result_json).unwrap_or(Value::Null);
+        self.chord_part(task, "SUCCESS", &result).await?;
         for callback in &task.embed.callbacks {
             self.send_followup(task, callback, &result, Vec::new()).await?;
         }
@@ -387,15 +389,69 @@ impl Shared {
     }
 
     async fn failed(&self, task: &IncomingTask, exception: &TaskException) -> Result<()> {
+        let meta = exception_json(&exception.exc_type, &exception.message, &exception.module);
         if !task.ignore_result {
-            let meta = exception_json(&exception.exc_type, &exception.message, &exception.module);
             self.store(task, "FAILURE", &meta, exception.traceback.as_deref()).await?;
         }
+        self.chord_part(task, "FAILURE", &serde_json::from_str(&meta).unwrap_or_default()).await?;
         // Errbacks Python cannot call with the request run as tasks given the failed task's id.
         for errback in &task.embed.errbacks {
             self.send_followup(task, errback, &Value::from(task.id.as_str()), Vec::new()).await?;
         }
         Ok(())
+    }
+
+    /// A chord header task reports to the Redis chord counting (spec §2.6); the worker that
+    /// completes the count sends the body with every header result in group order, or, when a
+    /// header task failed, stores the body's failure as a `ChordError`, as Celery does.
+    async fn chord_part(&self, task: &IncomingTask, state: &str, result: &Value) -> Result<()> {
+        let (Some(body), Some(group_id)) = (&task.embed.chord, &task.group_id) else { return Ok(()) };
+        let ResultBackend::Redis(redis) = self.backend.as_ref() else {
+            self.log("warn", format!("Task {}[{}] is part of a chord, which needs the Redis result backend", task.name, task.id));
+            return Ok(());
+        };
+        let part = ChordPart { group_id, group_index: task.group_index, task_id: &task.id, state, result };
+        let Some(join) = redis.chord_part_return(&part, self.settings.result_expires).await? else { return Ok(()) };
+        let failed = join.parts.iter().find(|member| matches!(member.state.as_str(), "FAILURE" | "REVOKED"));
+        let sent = match failed {
+            None => {
+                let results = Value::Array(join.parts.iter().map(|member| member.result.clone()).collect());
+                self.send_followup(task, body, &results, Vec::new()).await
+            }
+            Some(member) => self.chord_failed(task, body, member).await,
+        };
+        redis.chord_done(group_id, &join).await?;
+        sent
+    }
+
+    async fn chord_failed(&self, task: &IncomingTask, body: &Value, member: &ChordMember) -> Result<()> {
+        let options = &body["options"];
+        let Some(body_id) = options["task_id"].as_str() else { return Ok(()) };
+        let cause = &member.result;
+        let raised = format!(
+            "{}({:?})",
+            cause["exc_type"].as_str().unwrap_or("Exception"),
+            cause["exc_message"].get(0).and_then(Value::as_str).unwrap_or_default()
+        );
+        let message = format!("Dependency {} raised {raised}", member.task_id);
+        let body_task = IncomingTask {
+            id: body_id.to_string(),
+            name: body["task"].as_str().unwrap_or_default().to_string(),
+            reply_to: options["reply_to"].as_str().map(String::from).or_else(|| task.reply_to.clone()),
+            embed: crate::protocol::incoming::Embed {
+                errbacks: options["link_error"].as_array().cloned().unwrap_or_default(),
+                ..Default::default()
+            },
+            ..empty_task()
+        };
+        let exception = TaskException {
+            exc_type: "ChordError".into(),
+            message,
+            module: "celery.exceptions".into(),
+            traceback: None,
+        };
+        // Boxed: `failed` reports chord parts, which lead here (the body itself is no part).
+        Box::pin(self.failed(&body_task, &exception)).await
     }
 
     /// Celery's `Task.retry`: RETRY is stored, and the same task (same id) is sent again with

@@ -25,6 +25,67 @@ use crate::redis_connection::RedisTarget;
 /// Celery's `result_expires` default: one day.
 pub const DEFAULT_RESULT_EXPIRES: Duration = Duration::from_secs(86_400);
 
+/// How long a worker's claim on publishing a chord body lasts, and how long `.c` says `done`
+/// after it (as Celery 5.7 with its default join timeout).
+const CHORD_CLAIM_SECS: u64 = 10;
+const CHORD_DONE_SECS: u64 = 300;
+
+/// Adds a header result unless this id and index were counted already, refreshes the expiry of
+/// the counting keys, and answers `{count, complete}`; `complete` is 1 for the one caller that
+/// saw every header task report and took the `.c` claim. A chord already `done` answers -1.
+const CHORD_PART_LUA: &str = r"
+if redis.call('GET', KEYS[5]) == 'done' then return {-1, 0} end
+local seen = ARGV[1] .. ':' .. ARGV[3]
+if redis.call('SADD', KEYS[4], seen) == 1 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+end
+local count = redis.call('ZCARD', KEYS[1])
+local ttl = tonumber(ARGV[4])
+if ttl > 0 then
+  for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+end
+local size = redis.call('GET', KEYS[3])
+if not size then return {count, 0} end
+local expected = tonumber(size) + tonumber(redis.call('GET', KEYS[2]) or '0')
+if count == expected and redis.call('SET', KEYS[5], ARGV[6], 'NX', 'EX', tonumber(ARGV[5])) then
+  return {count, 1}
+end
+return {count, 0}
+";
+
+/// Deletes the counting keys and marks the chord `done`, if this caller still holds the claim.
+const CHORD_DONE_LUA: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SET', KEYS[1], 'done', 'EX', tonumber(ARGV[2]))
+return 1
+";
+
+/// One finished chord header task.
+#[derive(Debug, Clone)]
+pub struct ChordPart<'a> {
+    pub group_id: &'a str,
+    pub group_index: Option<u64>,
+    pub task_id: &'a str,
+    pub state: &'a str,
+    /// The return value, or the exception dict of a failure.
+    pub result: &'a serde_json::Value,
+}
+
+/// Every header result, in group order, for the one worker that publishes the body.
+#[derive(Debug, Clone)]
+pub struct ChordJoin {
+    token: String,
+    pub parts: Vec<ChordMember>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChordMember {
+    pub task_id: String,
+    pub state: String,
+    pub result: serde_json::Value,
+}
+
 pub struct RedisBackend {
     target: RedisTarget,
     key_prefix: String,
@@ -155,6 +216,66 @@ impl RedisBackend {
             .set_ex(format!("{key}.s"), size, DEFAULT_RESULT_EXPIRES.as_secs())
             .ignore()
             .query_async::<()>(&mut connection)
+            .await
+            .map_err(|e| self.backend_error(&e))
+    }
+
+    /// Counts one finished chord header task, as a Celery 5.7 worker does (spec §2.6): its
+    /// `[1, id, state, result]` joins `.j` (once per id and index, recorded in `.d`); when every
+    /// header task has reported (`.s` plus `.t`), one worker wins the `.c` claim and gets the
+    /// members in group order to call the body with.
+    pub async fn chord_part_return(&self, part: &ChordPart<'_>, expires: Duration) -> Result<Option<ChordJoin>> {
+        let mut connection = self.hub().await?.connection.clone();
+        let group = self.group_key(part.group_id);
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let member = serde_json::json!([1, part.task_id, part.state, part.result]).to_string();
+        let score = part.group_index.map_or_else(|| "+inf".to_string(), |i| i.to_string());
+        let (_, complete): (i64, i64) = redis::Script::new(CHORD_PART_LUA)
+            .key(format!("{group}.j"))
+            .key(format!("{group}.t"))
+            .key(format!("{group}.s"))
+            .key(format!("{group}.d"))
+            .key(format!("{group}.c"))
+            .arg(part.task_id)
+            .arg(member)
+            .arg(score)
+            .arg(expires.as_secs())
+            .arg(CHORD_CLAIM_SECS)
+            .arg(&token)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| self.backend_error(&e))?;
+        if complete == 0 {
+            return Ok(None);
+        }
+        let members: Vec<String> =
+            connection.zrange(format!("{group}.j"), 0, -1).await.map_err(|e| self.backend_error(&e))?;
+        let parts = members
+            .iter()
+            .filter_map(|member| serde_json::from_str::<serde_json::Value>(member).ok())
+            .map(|member| ChordMember {
+                task_id: member[1].as_str().unwrap_or_default().to_string(),
+                state: member[2].as_str().unwrap_or_default().to_string(),
+                result: member[3].clone(),
+            })
+            .collect();
+        Ok(Some(ChordJoin { token, parts }))
+    }
+
+    /// Ends a chord whose body was sent: its counting keys go, and `.c` says `done` for a while so
+    /// a redelivered header task cannot count it again.
+    pub async fn chord_done(&self, group_id: &str, join: &ChordJoin) -> Result<()> {
+        let mut connection = self.hub().await?.connection.clone();
+        let group = self.group_key(group_id);
+        redis::Script::new(CHORD_DONE_LUA)
+            .key(format!("{group}.c"))
+            .key(format!("{group}.j"))
+            .key(format!("{group}.t"))
+            .key(format!("{group}.s"))
+            .key(format!("{group}.d"))
+            .arg(&join.token)
+            .arg(CHORD_DONE_SECS)
+            .invoke_async::<()>(&mut connection)
             .await
             .map_err(|e| self.backend_error(&e))
     }
