@@ -93,7 +93,8 @@ export declare class WorkerWrapper {
   nextEvents(): Promise<Array<WorkerEventInfo> | null>
   finish(jobId: number, outcome: JobOutcome): void
   updateState(jobId: number, state: string, metaJson: string): Promise<void>
-  revoke(taskIds: Array<string>): void
+  /** Revokes tasks in this worker, as a revoke broadcast does. */
+  revoke(taskIds: Array<string>, terminate: boolean): Promise<void>
   /** Graceful stop; running jobs get `deadline_ms` to finish. */
   stop(deadlineMs: number): Promise<void>
 }
@@ -195,7 +196,7 @@ export interface WorkerConfig {
 }
 
 export interface WorkerEventInfo {
-  /** `run` or `log`. */
+  /** `run`, `terminated` (the job id in `message`) or `log`. */
   kind: string
   job?: JobInfo
   level?: string

@@ -144,6 +144,28 @@ for (const setup of SETUPS) {
       assert.equal(await result.get(), 3);
     });
 
+    it('discards a countdown task revoked before it is due, as REVOKED', async () => {
+      const result = client.createTask('node.add').applyAsync([1, 1], {}, { countdown: 1 });
+      await result.sent;
+      await result.revoke();
+      const error = await result.get(10_000).then(() => null, (e) => e);
+      assert.equal(error.message, 'REVOKED');
+      assert.deepEqual([error.exc_type, error.exc_message], ['TaskRevokedError', ['revoked']]);
+    });
+
+    it('ends a running task revoked with terminate, and tells the handler through its signal', async () => {
+      const result = client.createTask('node.hang').applyAsync([]);
+      const context = await new Promise((resolve) => {
+        const received = (ctx) => ctx.id === result.taskId && (worker.off('task-received', received), resolve(ctx));
+        worker.on('task-received', received);
+      });
+      await result.revoke({ terminate: true });
+      const error = await result.get(10_000).then(() => null, (e) => e);
+      assert.deepEqual([error.message, error.exc_message], ['REVOKED', ['terminated']]);
+      assert.equal(context.signal.aborted, true);
+      assert.equal(context.signal.reason, 'revoked');
+    });
+
     if (setup.backend('redis://x') !== 'rpc://') {
       it('sends link callbacks with the result, and errbacks with the failed task id', async () => {
         const callbackId = randomUUID();

@@ -30,6 +30,7 @@ class Worker extends Base {
     this._pump = null;
     this._stopping = null;
     this._signalHandler = null;
+    this._contexts = new Map(); // jobId → TaskContext of the running handlers
   }
 
   /** Registers a handler, called as `fn(...args, kwargs)` with the task's context as `this`. */
@@ -99,12 +100,14 @@ class Worker extends Base {
       if (!events) return;
       for (const event of events) {
         if (event.kind === 'run') this._run(event.job);
+        else if (event.kind === 'terminated') this._terminated(Number(event.message));
         else this._log(event.level, event.message);
       }
     }
   }
 
   _log(level, message) {
+    if (level === 'debug') return;
     if (level === 'error') console.error(`celery.node ${message}`);
     else if (level === 'warn') console.warn(`celery.node ${message}`);
     else console.info(`celery.node ${message}`);
@@ -126,6 +129,7 @@ class Worker extends Base {
     const kwargs = JSON.parse(job.kwargsJson);
     console.info(`celery.node Received task: ${job.name}[${job.id}], args: ${args}, kwargs: ${JSON.stringify(kwargs)}`);
     const context = new TaskContext(this, job, args, kwargs);
+    this._contexts.set(job.jobId, context);
     this.emit('task-received', context);
     const started = process.hrtime.bigint();
     const timers = this._timeLimits(job, context);
@@ -137,6 +141,7 @@ class Worker extends Base {
       )
       .finally(() => {
         timers.forEach(clearTimeout);
+        this._contexts.delete(job.jobId);
         this.activeTasks.delete(running);
       });
     this.activeTasks.add(running);
@@ -159,6 +164,14 @@ class Worker extends Base {
       );
     }
     return timers;
+  }
+
+  /** Revoked with `terminate`: already stored as REVOKED; the handler is told through its signal. */
+  _terminated(jobId) {
+    const context = this._contexts.get(jobId);
+    if (!context) return;
+    context._finished = true;
+    context._abort('revoked');
   }
 
   _succeeded(job, context, value, started) {

@@ -19,6 +19,7 @@ use crate::broker::{
 };
 use crate::error::{CeleryError, Result};
 use crate::protocol::canvas::plan_followup;
+use crate::protocol::control::{parse_command, ControlCommand};
 use crate::protocol::incoming::{decode_task, IncomingTask};
 use crate::protocol::result_meta::{exception_json, StoredMeta};
 use crate::protocol::task_message::MessageProperties;
@@ -49,7 +50,12 @@ pub struct WorkerSettings {
 #[derive(Debug)]
 pub enum WorkerEvent {
     Run(Job),
-    Log { level: &'static str, message: String },
+    /// A running job was revoked with `terminate`: its result will be ignored.
+    Terminated(u64),
+    Log {
+        level: &'static str,
+        message: String,
+    },
 }
 
 /// A task that may run now.
@@ -163,16 +169,24 @@ impl Worker {
     /// Connects and starts consuming; rejects when the broker cannot be reached.
     pub async fn start(&self) -> Result<()> {
         let (deliveries_tx, mut deliveries) = mpsc::unbounded_channel();
+        let (control_tx, mut control) = mpsc::unbounded_channel();
         let settings = ConsumeSettings {
             queues: self.shared.settings.queues.clone(),
             prefetch: self.shared.settings.prefetch,
             visibility_timeout: self.shared.settings.visibility_timeout,
+            node_name: self.shared.settings.hostname.clone(),
         };
-        self.shared.consumer.start(settings, deliveries_tx).await?;
+        self.shared.consumer.start(settings, deliveries_tx, control_tx).await?;
         let shared = self.shared.clone();
         tokio::spawn(async move {
             while let Some(delivery) = deliveries.recv().await {
                 shared.clone().receive(delivery).await;
+            }
+        });
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            while let Some(body) = control.recv().await {
+                shared.control(&body).await;
             }
         });
         Ok(())
@@ -195,9 +209,10 @@ impl Worker {
         self.shared.store(&task, state, meta_json, None).await
     }
 
-    /// Tasks revoked by id (a revoke broadcast, or the host): dropped when received or due.
-    pub fn revoke(&self, task_ids: &[String]) {
-        self.shared.revoked.lock().unwrap().extend(task_ids.iter().cloned());
+    /// Tasks revoked by id, as a revoke broadcast does: dropped when received or due; with
+    /// `terminate`, running ones end as REVOKED now (their handler's late result is ignored).
+    pub async fn revoke(&self, task_ids: &[String], terminate: bool) {
+        self.shared.revoke(task_ids, terminate).await;
     }
 
     /// Graceful stop: consume nothing more, give back what has not started, let running jobs
@@ -243,6 +258,34 @@ impl Shared {
     fn emit(&self, event: WorkerEvent) {
         if let Some(events) = self.events.lock().unwrap().as_ref() {
             let _ = events.send(event);
+        }
+    }
+
+    async fn control(&self, body: &[u8]) {
+        match parse_command(body, &self.settings.hostname) {
+            Some(ControlCommand::Revoke { task_ids, terminate }) => self.revoke(&task_ids, terminate).await,
+            Some(ControlCommand::Other(method)) => {
+                self.log("debug", format!("remote control {method} is not supported"))
+            }
+            None => {}
+        }
+    }
+
+    async fn revoke(&self, task_ids: &[String], terminate: bool) {
+        self.revoked.lock().unwrap().extend(task_ids.iter().cloned());
+        if !terminate {
+            return;
+        }
+        let terminated: Vec<Running> = {
+            let mut running = self.running.lock().unwrap();
+            let ids: Vec<u64> =
+                running.iter().filter(|(_, r)| task_ids.contains(&r.job.task.id)).map(|(id, _)| *id).collect();
+            ids.into_iter().filter_map(|id| running.remove(&id)).collect()
+        };
+        for running in terminated {
+            self.emit(WorkerEvent::Terminated(running.job.job_id));
+            let task = running.job.task.clone();
+            self.revoke_now(task, running.tag.clone(), "terminated").await;
         }
     }
 
@@ -407,7 +450,10 @@ impl Shared {
     async fn chord_part(&self, task: &IncomingTask, state: &str, result: &Value) -> Result<()> {
         let (Some(body), Some(group_id)) = (&task.embed.chord, &task.group_id) else { return Ok(()) };
         let ResultBackend::Redis(redis) = self.backend.as_ref() else {
-            self.log("warn", format!("Task {}[{}] is part of a chord, which needs the Redis result backend", task.name, task.id));
+            self.log(
+                "warn",
+                format!("Task {}[{}] is part of a chord, which needs the Redis result backend", task.name, task.id),
+            );
             return Ok(());
         };
         let part = ChordPart { group_id, group_index: task.group_index, task_id: &task.id, state, result };

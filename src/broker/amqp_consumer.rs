@@ -9,9 +9,12 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
-use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions};
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+    ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Channel, Connection};
+use lapin::{Channel, Connection, ExchangeKind};
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, watch};
 
@@ -19,7 +22,10 @@ use super::amqp::{declare_queue, Topology};
 use super::{ConsumeSettings, Consumer, Delivery, DeliveryTag};
 use crate::amqp_connection::AmqpTarget;
 use crate::error::{CeleryError, Result};
+use crate::protocol::control::PIDBOX_EXCHANGE;
 use crate::protocol::incoming::RawMessage;
+
+const CONTROL_CONSUMER_TAG: &str = "celery-native-pidbox";
 
 pub struct AmqpConsumer {
     target: AmqpTarget,
@@ -53,6 +59,7 @@ impl Consumer for AmqpConsumer {
         &self,
         settings: ConsumeSettings,
         deliveries: mpsc::UnboundedSender<Delivery>,
+        control: mpsc::UnboundedSender<Vec<u8>>,
     ) -> BoxFuture<'_, Result<()>> {
         async move {
             let (stop_tx, stop) = watch::channel(false);
@@ -65,6 +72,7 @@ impl Consumer for AmqpConsumer {
                 settings,
                 inner: self.inner.clone(),
                 deliveries,
+                control,
                 stop,
             };
             *self.inner.runner.lock().unwrap() = Some(tokio::spawn(runner.run(streams)));
@@ -170,7 +178,34 @@ async fn open(
         consumer_tags.push(consumer.tag().to_string());
         streams.push(consumer);
     }
+    let control = listen_for_control(&channel, &settings.node_name).await.map_err(unreachable)?;
+    consumer_tags.push(control.tag().to_string());
+    streams.push(control);
     Ok((Session { connection: Arc::new(connection), channel, generation, consumer_tags }, streams))
+}
+
+/// The worker's remote-control queue, as a Celery worker declares it (spec §6.1): bound to the
+/// `celery.pidbox` fanout exchange, auto-delete, expiring, consumed without acks.
+async fn listen_for_control(channel: &Channel, node_name: &str) -> lapin::Result<lapin::Consumer> {
+    let queue = format!("{node_name}.{PIDBOX_EXCHANGE}");
+    let exchange = ExchangeDeclareOptions { durable: false, ..ExchangeDeclareOptions::default() };
+    channel.exchange_declare(PIDBOX_EXCHANGE.into(), ExchangeKind::Fanout, exchange, FieldTable::default()).await?;
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-expires".into(), AMQPValue::LongInt(10_000));
+    arguments.insert("x-message-ttl".into(), AMQPValue::LongInt(300_000));
+    let options = QueueDeclareOptions { auto_delete: true, ..QueueDeclareOptions::default() };
+    channel.queue_declare(queue.as_str().into(), options, arguments).await?;
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            PIDBOX_EXCHANGE.into(),
+            "".into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
+    channel.basic_consume(queue.as_str().into(), CONTROL_CONSUMER_TAG.into(), options, FieldTable::default()).await
 }
 
 struct Runner {
@@ -179,6 +214,7 @@ struct Runner {
     settings: ConsumeSettings,
     inner: Arc<Inner>,
     deliveries: mpsc::UnboundedSender<Delivery>,
+    control: mpsc::UnboundedSender<Vec<u8>>,
     stop: watch::Receiver<bool>,
 }
 
@@ -192,6 +228,9 @@ impl Runner {
                     _ = self.stop.changed() => return,
                 };
                 match next {
+                    Some(Ok(delivery)) if delivery.exchange.as_str() == PIDBOX_EXCHANGE => {
+                        let _ = self.control.send(delivery.data);
+                    }
                     Some(Ok(delivery)) => self.forward(delivery, generation),
                     _ => break, // the connection or channel is gone
                 }

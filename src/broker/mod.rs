@@ -92,17 +92,21 @@ pub struct ConsumeSettings {
     /// Redis: how long an unacknowledged message stays with its consumer before any consumer
     /// restores it to the queue (kombu's `visibility_timeout`, spec §3.6).
     pub visibility_timeout: std::time::Duration,
+    /// The worker's node name: its remote-control queue on AMQP is `<node_name>.celery.pidbox`.
+    pub node_name: String,
 }
 
 /// The consuming half of a transport. Deliveries go to the sender given to `start` until
 /// `stop_consuming`; each must be acked or requeued.
 pub trait Consumer: Send + Sync {
     /// Connects and starts consuming; resolves once the first connection consumes. Connection
-    /// losses later are repaired inside, with backoff, until `close`.
+    /// losses later are repaired inside, with backoff, until `close`. The bodies of remote
+    /// control broadcasts (`celery.pidbox`, spec §6.1) go to `control`.
     fn start(
         &self,
         settings: ConsumeSettings,
         deliveries: mpsc::UnboundedSender<Delivery>,
+        control: mpsc::UnboundedSender<Vec<u8>>,
     ) -> BoxFuture<'_, Result<()>>;
     fn ack(&self, tag: DeliveryTag) -> BoxFuture<'_, Result<()>>;
     /// Gives a message back: it becomes the next one delivered.

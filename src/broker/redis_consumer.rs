@@ -12,12 +12,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 use redis::aio::ConnectionManager;
+use redis::PushKind;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch, Semaphore};
 
 use super::redis::BindingTable;
 use super::{ConsumeSettings, Consumer, Delivery, DeliveryTag};
 use crate::error::{CeleryError, Result};
+use crate::protocol::control::{fanout_channel, PIDBOX_EXCHANGE};
 use crate::protocol::incoming::RawMessage;
 use crate::protocol::{RedisEnvelope, RedisKeyLayout};
 use crate::redis_connection::RedisTarget;
@@ -44,6 +46,8 @@ struct Inner {
     window: Mutex<Option<Arc<Semaphore>>>,
     stop: watch::Sender<bool>,
     popper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The remote-control subscription.
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
     keys: UnackedKeys,
 }
 
@@ -68,6 +72,7 @@ impl RedisConsumer {
             window: Mutex::default(),
             stop: watch::channel(false).0,
             popper: Mutex::default(),
+            listener: Mutex::default(),
             keys,
         });
         Self { target, layout, inner }
@@ -81,6 +86,30 @@ impl RedisConsumer {
             .cloned()
     }
 
+    /// Broadcasts arrive on the pidbox fanout channel (kombu's `/<db>.celery.pidbox`, spec §3.5)
+    /// as envelopes; their bodies go to `control`. The manager subscribes again after a
+    /// reconnect; broadcasts sent while it is away are missed, as they are by Python workers.
+    async fn listen_for_control(&self, control: mpsc::UnboundedSender<Vec<u8>>) -> Result<()> {
+        let (pushes_tx, mut pushes) = mpsc::unbounded_channel();
+        let mut listener = self.target.connect(Some(pushes_tx)).await.map_err(|e| self.unreachable(e))?;
+        let channel = format!("{}{}", self.layout.global_keyprefix, fanout_channel(self.target.db(), PIDBOX_EXCHANGE));
+        listener.subscribe(&channel).await.map_err(|e| self.unreachable(e))?;
+        let task = tokio::spawn(async move {
+            let _subscribed = listener;
+            while let Some(push) = pushes.recv().await {
+                if push.kind != PushKind::Message {
+                    continue;
+                }
+                let Some(Ok(payload)) = push.data.get(1).map(redis::from_redis_value_ref::<String>) else { continue };
+                if let Some(body) = RedisEnvelope::parse(&payload).ok().and_then(|e| e.body_bytes().ok()) {
+                    let _ = control.send(body);
+                }
+            }
+        });
+        *self.inner.listener.lock().unwrap() = Some(task);
+        Ok(())
+    }
+
     fn unreachable(&self, error: redis::RedisError) -> CeleryError {
         CeleryError::BrokerUnreachable { url: self.target.display_url.clone(), reason: error.to_string() }
     }
@@ -91,10 +120,12 @@ impl Consumer for RedisConsumer {
         &self,
         settings: ConsumeSettings,
         deliveries: mpsc::UnboundedSender<Delivery>,
+        control: mpsc::UnboundedSender<Vec<u8>>,
     ) -> BoxFuture<'_, Result<()>> {
         async move {
             let mut ops = self.ops().await?;
             let pop = self.target.connect(None).await.map_err(|e| self.unreachable(e))?;
+            self.listen_for_control(control).await?;
             restore_visible(&mut ops, &self.inner, &self.layout, settings.visibility_timeout).await;
             let window = (settings.prefetch > 0).then(|| Arc::new(Semaphore::new(settings.prefetch as usize)));
             *self.inner.window.lock().unwrap() = window.clone();
@@ -152,7 +183,13 @@ impl Consumer for RedisConsumer {
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
-        self.stop_consuming()
+        async move {
+            self.stop_consuming().await;
+            if let Some(listener) = self.inner.listener.lock().unwrap().take() {
+                listener.abort();
+            }
+        }
+        .boxed()
     }
 
     fn hold(&self, tag: &DeliveryTag) {

@@ -68,7 +68,7 @@ pub struct JobInfo {
 
 #[napi(object)]
 pub struct WorkerEventInfo {
-    /// `run` or `log`.
+    /// `run`, `terminated` (the job id in `message`) or `log`.
     pub kind: String,
     pub job: Option<JobInfo>,
     pub level: Option<String>,
@@ -173,9 +173,10 @@ impl WorkerWrapper {
         self.worker.update_state(job_id as u64, &state, &meta_json).await.map_err(to_js_error)
     }
 
+    /// Revokes tasks in this worker, as a revoke broadcast does.
     #[napi]
-    pub fn revoke(&self, task_ids: Vec<String>) {
-        self.worker.revoke(&task_ids);
+    pub async fn revoke(&self, task_ids: Vec<String>, terminate: bool) {
+        self.worker.revoke(&task_ids, terminate).await;
     }
 
     /// Graceful stop; running jobs get `deadline_ms` to finish.
@@ -191,6 +192,9 @@ fn seconds(value: f64) -> Duration {
 
 fn event_info(event: WorkerEvent) -> WorkerEventInfo {
     match event {
+        WorkerEvent::Terminated(job_id) => {
+            WorkerEventInfo { kind: "terminated".into(), job: None, level: None, message: Some(job_id.to_string()) }
+        }
         WorkerEvent::Log { level, message } => {
             WorkerEventInfo { kind: "log".into(), job: None, level: Some(level.into()), message: Some(message) }
         }

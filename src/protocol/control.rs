@@ -45,6 +45,42 @@ pub fn revoke_command(
     ControlMessage { body: body.to_string(), headers }
 }
 
+/// A broadcast as a worker reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ControlCommand {
+    /// `revoke`: the task ids, and whether running ones are to be terminated.
+    Revoke {
+        task_ids: Vec<String>,
+        terminate: bool,
+    },
+    Other(String),
+}
+
+/// Reads a broadcast body for the worker `node_name`; `None` when it is addressed to other
+/// workers (`destination`) or is not a command.
+pub fn parse_command(body: &[u8], node_name: &str) -> Option<ControlCommand> {
+    let command: Value = serde_json::from_slice(body).ok()?;
+    if let Some(destination) = command.get("destination").and_then(Value::as_array) {
+        if !destination.iter().any(|d| d.as_str() == Some(node_name)) {
+            return None;
+        }
+    }
+    let method = command.get("method")?.as_str()?;
+    let arguments = command.get("arguments");
+    Some(match method {
+        "revoke" => {
+            let task_ids = match arguments.and_then(|a| a.get("task_id")) {
+                Some(Value::String(id)) => vec![id.clone()],
+                Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_str).map(String::from).collect(),
+                _ => Vec::new(),
+            };
+            let terminate = arguments.and_then(|a| a.get("terminate")).and_then(Value::as_bool).unwrap_or(false);
+            ControlCommand::Revoke { task_ids, terminate }
+        }
+        other => ControlCommand::Other(other.to_string()),
+    })
+}
+
 /// Redis: broadcasts are PUBLISHed on `/<db>.<exchange>` (kombu's fanout prefix, spec §3.5).
 pub fn fanout_channel(db: i64, exchange: &str) -> String {
     format!("/{db}.{exchange}")
@@ -88,5 +124,20 @@ mod tests {
         let many = revoke_command(&["a".into(), "b".into()], true, "SIGKILL", 2, now);
         assert_eq!(serde_json::from_str::<Value>(&many.body).unwrap()["arguments"]["task_id"], json!(["a", "b"]));
         assert_eq!(fanout_channel(0, PIDBOX_EXCHANGE), "/0.celery.pidbox");
+    }
+
+    #[test]
+    fn workers_read_revokes_addressed_to_them() {
+        let now = UNIX_EPOCH;
+        let many = revoke_command(&["a".into(), "b".into()], true, "SIGKILL", 2, now);
+        assert_eq!(
+            parse_command(many.body.as_bytes(), "w@h"),
+            Some(ControlCommand::Revoke { task_ids: vec!["a".into(), "b".into()], terminate: true })
+        );
+        let elsewhere = br#"{"method": "revoke", "arguments": {"task_id": "a"}, "destination": ["other@h"]}"#;
+        assert_eq!(parse_command(elsewhere, "w@h"), None);
+        let here = br#"{"method": "ping", "arguments": {}, "destination": ["w@h"]}"#;
+        assert_eq!(parse_command(here, "w@h"), Some(ControlCommand::Other("ping".into())));
+        assert_eq!(parse_command(b"nope", "w@h"), None);
     }
 }
