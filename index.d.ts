@@ -361,7 +361,7 @@ export interface SignatureDict {
  *   the message is the status, and the stored result's keys (`exc_type`, `exc_message`,
  *   `exc_module` from a Python worker) are copied onto the error.
  * - `ERR_CELERY_DISCONNECTED`: the client was disconnected while the operation was pending.
- * - `ERR_CELERY_NOT_SUPPORTED`: a feature this version does not provide (the Worker).
+ * - `ERR_CELERY_NOT_SUPPORTED`: a feature this version does not provide.
  */
 export type CeleryErrorCode =
   | 'ERR_CELERY_UNSUPPORTED_SCHEME'
@@ -694,21 +694,97 @@ export declare class GroupResult {
   readonly sent: Promise<string>;
 }
 
-/**
- * celery-node's task worker.
- *
- * Not available in this version of celery-native: its constructor (and `createWorker`) throws
- * a `CeleryError` with code `ERR_CELERY_NOT_SUPPORTED`. The members below are celery-node's.
- */
-export declare class Worker extends Base {
-  handlers: object;
-  activeTasks: Set<Promise<any>>;
-  register(name: string, handler: Function): void;
-  start(): Promise<any>;
-  createTaskHandler(): Function;
-  whenCurrentJobsFinished(): Promise<any[]>;
-  stop(): any;
+/** Options of a worker (`createWorker`'s 4th argument, or `worker.options` before `start()`). */
+export interface WorkerOptions {
+  /** Handlers running at once. Absent or 0: unlimited, as celery-node. */
+  concurrency?: number;
+  /** Messages held unacknowledged at once (RabbitMQ `basic.qos`). Default: 4 × concurrency, or unlimited. */
+  prefetch?: number;
+  /** Acknowledge after the handler settled (Celery's `acks_late`); default: when it starts. */
+  acksLate?: boolean;
+  /** Queues to consume. Default: `[conf.CELERY_QUEUE]`, read at `start()`. */
+  queues?: string[];
+  /** Store `STARTED` when a task starts (Celery's `task_track_started`). */
+  trackStarted?: boolean;
+  /** Redis: seconds an unacknowledged message stays with a worker before it is redelivered (kombu's `visibility_timeout`, 3600). */
+  visibilityTimeout?: number;
+  /** Seconds results live in Redis (Celery's `result_expires`, 86400). */
+  resultExpires?: number;
+  /** Default hard / soft time limits in seconds for tasks that carry none. */
+  timeLimit?: number;
+  softTimeLimit?: number;
+  /** Milliseconds `stop()` lets running tasks finish (default 30000). */
+  stopTimeout?: number;
+  /** Stop gracefully on SIGTERM / SIGINT. */
+  handleSignals?: boolean;
+  /** The node name (`celery-native@<host>` by default): in STARTED metas and revoke `destination`s. */
+  hostname?: string;
 }
+
+/** What a handler gets as `this`: Celery's `self.request`, plus `updateState`, `retry` and a signal. */
+export interface TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly args: any[];
+  readonly kwargs: { [key: string]: any } | null;
+  readonly retries: number;
+  /** The message headers as sent (protocol 2), e.g. `lang`, `argsrepr`, custom headers. */
+  readonly headers: { [key: string]: any };
+  /** ISO 8601 timestamps, or null. */
+  readonly eta: string | null;
+  readonly expires: string | null;
+  readonly rootId: string | null;
+  readonly parentId: string | null;
+  readonly groupId: string | null;
+  readonly groupIndex: number | null;
+  readonly replyTo: string | null;
+  readonly correlationId: string | null;
+  /** Seconds, or null. */
+  readonly timeLimit: number | null;
+  readonly softTimeLimit: number | null;
+  readonly deliveryInfo: { routingKey: string; redelivered: boolean };
+  readonly hostname: string;
+  /** Aborted at the soft time limit (reason `'SoftTimeLimitExceeded'`), the hard one, or a revoke with terminate (`'revoked'`). */
+  readonly signal: AbortSignal;
+  /** Stores an intermediate state (Celery's `update_state`), `PROGRESS` by default. */
+  updateState(state?: string, meta?: any): Promise<void>;
+  /** Ends this run and sends the task again with `retries + 1` (Celery's `self.retry`). Always throws. */
+  retry(options?: { countdown?: number; exc?: Error; maxRetries?: number | null }): never;
+}
+
+/** celery-node's task worker, as a real Celery worker whose tasks are JS functions. */
+export declare class Worker extends Base {
+  constructor(broker?: string, backend?: string, queue?: string, options?: WorkerOptions);
+  options: WorkerOptions;
+  handlers: { [name: string]: (...args: any[]) => Promise<any> };
+  activeTasks: Set<Promise<any>>;
+  /** Called as `handler(...args, kwargs)`, with the task's context as `this`. */
+  register(name: string, handler: (this: TaskContext, ...args: any[]) => any): void;
+  /** celery-node's: never rejects; on Redis resolves after the worker stopped, on AMQP once it consumes. */
+  start(): Promise<any>;
+  /** Resolves once the worker consumes; rejects with the connection error. */
+  whenStarted(): Promise<void>;
+  createTaskHandler(): (message: any) => Promise<any>;
+  whenCurrentJobsFinished(): Promise<any[]>;
+  /** Graceful shutdown: stop consuming, let running tasks finish (`timeout` ms), store, ack, close. */
+  stop(options?: { timeout?: number }): Promise<void>;
+  /** Stops at once (running tasks are not waited for) and closes the connections. */
+  disconnect(): Promise<any>;
+  on(event: 'task-received', listener: (context: TaskContext) => void): this;
+  on(event: 'task-succeeded', listener: (context: TaskContext, result: any) => void): this;
+  on(event: 'task-failed' | 'task-retried', listener: (context: TaskContext, error: any) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+/** Thrown by `this.retry()`; stored as `celery.exceptions.Retry`. */
+export declare class Retry extends Error {
+  countdown?: number;
+  exc?: Error;
+}
+/** Thrown by `this.retry()` past `maxRetries`; stored as `celery.exceptions.MaxRetriesExceededError`. */
+export declare class MaxRetriesExceededError extends Error {}
+/** Stored when a task passes its hard time limit. */
+export declare class TimeLimitExceeded extends Error {}
 
 /**
  * Creates a client synchronously. Nothing connects until the broker/backend is first used.
@@ -718,8 +794,5 @@ export declare class Worker extends Base {
  */
 export declare function createClient(broker?: string, backend?: string, queue?: string): Client;
 
-/**
- * Creates a worker.
- * @throws {CeleryError} `ERR_CELERY_NOT_SUPPORTED` in this version of celery-native.
- */
-export declare function createWorker(broker?: string, backend?: string, queue?: string): Worker;
+/** Creates a worker synchronously; it connects on `start()`. Defaults as `createClient`'s. */
+export declare function createWorker(broker?: string, backend?: string, queue?: string, options?: WorkerOptions): Worker;

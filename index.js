@@ -11,6 +11,7 @@ const Task = require('./lib/task');
 const { AsyncResult } = require('./lib/result');
 const { defaultConf } = require('./lib/conf');
 const { Signature, GroupResult, chain, group, chord } = require('./lib/canvas');
+const { Retry, MaxRetriesExceededError, TimeLimitExceeded } = require('./lib/task-context');
 
 function createClient(broker = 'amqp://', backend = 'amqp://', queue = 'celery') {
   return new Client(broker, backend, queue);
@@ -32,3 +33,6 @@ exports.GroupResult = GroupResult;
 exports.chain = chain;
 exports.group = group;
 exports.chord = chord;
+exports.Retry = Retry;
+exports.MaxRetriesExceededError = MaxRetriesExceededError;
+exports.TimeLimitExceeded = TimeLimitExceeded;

@@ -3,6 +3,7 @@
 
 import * as celery from 'celery-native';
 import { createClient, createWorker, AsyncResult, Client, Task, Worker, defaultConf } from 'celery-native';
+import type { TaskContext } from 'celery-native';
 import type { CeleryBackend, CeleryBroker, CeleryConf, CeleryError, CeleryErrorCode, SendOptions } from 'celery-native';
 import { Signature, GroupResult, chain, group, chord } from 'celery-native';
 import type { Canvas, Chain, Chord, Group, SignatureDict, SignatureOptions } from 'celery-native';
@@ -275,12 +276,22 @@ class MyClient extends ClientClass {
 }
 new MyClient().sendTwice('x');
 
-// celery-node's Worker API (declared; this version's constructor throws ERR_CELERY_NOT_SUPPORTED)
+// celery-node's Worker API, and what celery-native adds
 function workerUsage(): void {
   const worker = createWorker('redis://', 'redis://');
   worker.register('tasks.add', (a: number, b: number) => a + b);
   worker.start();
   worker.whenCurrentJobsFinished().then(() => worker.disconnect());
+  const limited = createWorker('redis://', 'redis://', 'q', { concurrency: 4, acksLate: true, handleSignals: true });
+  limited.register('tasks.resize', async function resize(this: TaskContext, url: string) {
+    await this.updateState('PROGRESS', { url });
+    if (this.signal.aborted) this.retry({ countdown: 5 });
+    return { id: this.id, retries: this.retries, url };
+  });
+  limited.on('task-succeeded', (context: TaskContext, value: unknown) => console.log(context.name, value));
+  limited.whenStarted().then(() => limited.stop({ timeout: 10_000 }));
+  // @ts-expect-error concurrency is a number
+  createWorker('redis://', 'redis://', 'q', { concurrency: 'many' });
 }
 console.log(workerUsage);
 
