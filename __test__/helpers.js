@@ -2,11 +2,13 @@
 // Small shared pieces of the JS test suites.
 
 const { randomUUID } = require('node:crypto');
-const { execFile, execFileSync } = require('node:child_process');
+const { execFile, execFileSync, spawn } = require('node:child_process');
+const { once } = require('node:events');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
-const { redisUrl, redisCommand, privateServices } = require('./support/services');
+const { redisUrl, redisCommand, privateServices, freePort } = require('./support/services');
 
 /** rabbitmqctl against the RabbitMQ the tests use (the machine's, or the private node). */
 async function rabbitmqctl(...args) {
@@ -92,4 +94,27 @@ async function eventually(check, { timeout = 10_000, every = 10 } = {}) {
   }
 }
 
-module.exports = { makeCertificates, rabbitmqctl, amqpConnectionsNamed, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };
+/**
+ * A redis-server of the calling test's own that it may stop and start again (an append-only file
+ * keeps the data across a restart): `{ url, start, stop, dispose }`.
+ */
+async function restartableRedis() {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cn-restart-'));
+  let server = null;
+  const start = async () => {
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    server.stdout.on('data', (d) => (out += d));
+    while (!/Ready to accept connections/.test(out)) await once(server.stdout, 'data');
+  };
+  const stop = async () => {
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}/0`, start, stop, dispose: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}
+
+module.exports = { restartableRedis, makeCertificates, rabbitmqctl, amqpConnectionsNamed, closeAmqpConnections, uniqueQueue, dropQueue, recordTaskIds, dropResults, eventually, redisUrl, redisCommand };

@@ -5,13 +5,10 @@
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { once } = require('node:events');
 const { randomUUID } = require('node:crypto');
-const { freePort } = require('./support/services');
-const { uniqueQueue, dropQueue, redisUrl, redisCommand } = require('./helpers');
+const { uniqueQueue, dropQueue, redisUrl, redisCommand, restartableRedis } = require('./helpers');
 
 const PACKAGE = path.resolve(__dirname, '..');
 
@@ -50,29 +47,9 @@ describe('process lifetime', () => {
   }
 });
 
-/** A redis-server of this test's own, with an append-only file so a restart keeps the data. */
-async function privateRedis() {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cn-restart-'));
-  let server = null;
-  const start = async () => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    server.stdout.on('data', (d) => (out += d));
-    while (!/Ready to accept connections/.test(out)) await once(server.stdout, 'data');
-  };
-  const stop = async () => {
-    const exited = once(server, 'exit');
-    server.kill('SIGTERM');
-    await exited;
-  };
-  await start();
-  return { url: `redis://127.0.0.1:${port}/0`, start, stop, dispose: async () => { await stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
-}
-
 describe('Redis restart', () => {
   it('reconnects by itself and loses no message it reported as sent', async () => {
-    const redis = await privateRedis();
+    const redis = await restartableRedis();
     const queue = uniqueQueue('restart');
     const { createClient } = require('..');
     const client = createClient(redis.url, redis.url, queue);
@@ -101,7 +78,7 @@ describe('Redis restart', () => {
   });
 
   it('keeps a waiting get() alive across a restart and delivers the result stored after it', async () => {
-    const redis = await privateRedis();
+    const redis = await restartableRedis();
     const { createClient } = require('..');
     const client = createClient(redis.url, redis.url);
     const result = client.asyncResult(randomUUID());

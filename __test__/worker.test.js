@@ -268,6 +268,44 @@ describe('Node client → Node worker', () => {
     await dropResults(url, ids);
   });
 
+  it("writes celery-node's amqp:// results, with celery-node's defaults for both URLs' kinds", async () => {
+    const broker = await amqpUrl();
+    const amqpQueue = uniqueQueue('node-amqp-backend');
+    worker = createWorker(broker, broker, amqpQueue);
+    registerAll(worker);
+    worker.start();
+    await worker.whenStarted();
+    client = createClient(broker, broker, amqpQueue);
+    assert.equal(await client.createTask('node.add').applyAsync([20, 22]).get(10_000), 42);
+    const error = await client.createTask('node.fail').applyAsync(['nope']).get(10_000).then(() => null, (e) => e);
+    assert.deepEqual([error.message, error.exc_type, error.exc_message], ['FAILURE', 'TypeError', ['nope']]);
+    await client.disconnect();
+    await worker.stop();
+    await runPython('amqp_admin.py', [broker, 'delete', amqpQueue]);
+  });
+
+  it('stores STARTED with trackStarted, and nothing with ignoreResult', async () => {
+    worker = createWorker(url, url, queue, { trackStarted: true });
+    registerAll(worker);
+    worker.start();
+    await worker.whenStarted();
+    client = createClient(url, url, queue);
+    const ids = recordTaskIds(client);
+    const result = client.createTask('node.sleep').applyAsync([50]);
+    const seen = [];
+    for await (const state of result.states()) seen.push(state.status);
+    assert.deepEqual(seen.filter((s) => s !== 'PENDING'), ['STARTED', 'SUCCESS']);
+    assert.deepEqual(Object.keys((await client.backend.getTaskMeta(result.taskId)) || {}).slice(0, 5), ['status', 'result', 'traceback', 'children', 'date_done']);
+
+    const ignored = client.createTask('node.add').applyAsync([1, 1], {}, { ignoreResult: true });
+    const done = new Promise((resolve) => worker.once('task-succeeded', resolve));
+    await done;
+    await worker.stop(); // every store has happened once stop() resolved
+    assert.equal(await ignored.status(), null);
+    await client.disconnect();
+    await dropResults(url, ids);
+  });
+
   it('runs at most `concurrency` handlers at once, and holds the rest', async () => {
     worker = createWorker(url, url, queue, { concurrency: 2 });
     let running = 0;

@@ -388,7 +388,7 @@ impl Shared {
                 self.log("error", format!("cannot acknowledge {}[{}]: {error}", job.task.name, job.task.id));
             }
         }
-        if self.settings.track_started {
+        if self.settings.track_started && !job.task.ignore_result {
             let meta = json!({"pid": std::process::id(), "hostname": self.settings.hostname}).to_string();
             let _ = self.store(&job.task, "STARTED", &meta, None).await;
         }
