@@ -19,10 +19,11 @@ const SETUPS = [
 ];
 
 /** Sends `calls` from a Python client and returns one parsed line per call. */
-async function fromPython({ broker, backend, queue }, calls, timeout = 20) {
+async function fromPython({ broker, backend, queue }, calls, { timeout = 20, protocol = 2 } = {}) {
   const out = await runPython('py_client.py', [JSON.stringify({ queue, timeout, calls })], {
     CELERY_BROKER_URL: broker,
     CELERY_RESULT_BACKEND: backend,
+    CELERY_TASK_PROTOCOL: String(protocol),
   });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
@@ -68,6 +69,15 @@ for (const setup of SETUPS) {
       assert.deepEqual([failed.status, failed.excType, failed.excModule, failed.excArgs], ['FAILURE', 'TypeError', 'builtins', ['boom']]);
       assert.deepEqual([invalid.excType, invalid.excArgs], ['ValidationError', ['bad input']]);
       assert.deepEqual([unknown.status, unknown.excType, unknown.excModule], ['FAILURE', 'NotRegistered', 'celery.exceptions']);
+    });
+
+    it('reads protocol 1 messages too', async () => {
+      const [added, echoed] = await fromPython(where, [
+        { name: 'node.add', args: [2, 3], options: { countdown: 0.2 } },
+        { name: 'node.echo', args: [1], kwargs: { k: 'v' } },
+      ], { protocol: 1 });
+      assert.equal(added.value, 5);
+      assert.deepEqual(echoed.value, { args: [1], kwargs: { k: 'v' } });
     });
 
     it('hands the task its request: id, retries, root and parent ids, delivery info', async () => {

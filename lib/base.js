@@ -8,7 +8,7 @@ const RpcBackend = require('./backends/rpc');
 const { schemeOf } = require('./transport-url');
 
 /**
- * What Client (and later Worker) share: a per-instance `conf`, and a broker and backend created
+ * What Client and Worker share: a per-instance `conf`, and a broker and backend created
  * from it on first access, so that changes to `conf` made before first use take effect.
  */
 class Base extends EventEmitter {

@@ -47,6 +47,8 @@ pub struct WorkerSettings {
 }
 
 /// What the worker tells its host.
+// Jobs dominate the traffic; boxing them would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum WorkerEvent {
     Run(Job),
