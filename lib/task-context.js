@@ -37,6 +37,7 @@ class TaskContext {
     this._worker = worker;
     this._job = job;
     this._finished = false;
+    this._end = () => {};
     this._controller = new AbortController();
     this.id = job.id;
     this.name = job.name;

@@ -132,19 +132,26 @@ class Worker extends Base {
     this._contexts.set(job.jobId, context);
     this.emit('task-received', context);
     const started = process.hrtime.bigint();
-    const timers = this._timeLimits(job, context);
-    const running = handler
+    // A task ends when its handler settles, or earlier at its hard time limit or a terminating
+    // revoke; `activeTasks` holds it until then.
+    let release;
+    const done = new Promise((resolve) => (release = resolve));
+    const timers = [];
+    context._end = () => {
+      timers.forEach(clearTimeout);
+      this._contexts.delete(job.jobId);
+      this.activeTasks.delete(done);
+      release();
+    };
+    this.activeTasks.add(done);
+    timers.push(...this._timeLimits(job, context));
+    handler
       .call(context, ...args, kwargs)
       .then(
         (value) => this._succeeded(job, context, value, started),
         (error) => this._failed(job, context, error),
       )
-      .finally(() => {
-        timers.forEach(clearTimeout);
-        this._contexts.delete(job.jobId);
-        this.activeTasks.delete(running);
-      });
-    this.activeTasks.add(running);
+      .finally(context._end);
   }
 
   /** The soft limit aborts `this.signal`; the hard limit ends the task as TimeLimitExceeded. */
@@ -159,7 +166,8 @@ class Worker extends Base {
           context._abort('TimeLimitExceeded');
           const error = new TimeLimitExceeded(hard);
           console.error(`celery.node Task ${job.name}[${job.id}] failed: [${error}]`);
-          this._finish(job, failure(error));
+          this._finish(job, failure(error), context);
+          context._end();
         }, hard * 1000),
       );
     }
@@ -172,6 +180,7 @@ class Worker extends Base {
     if (!context) return;
     context._finished = true;
     context._abort('revoked');
+    context._end();
   }
 
   _succeeded(job, context, value, started) {

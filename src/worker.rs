@@ -199,7 +199,7 @@ impl Worker {
     pub fn finish(&self, job_id: u64, outcome: Outcome) {
         let Some(running) = self.shared.running.lock().unwrap().remove(&job_id) else { return };
         let shared = self.shared.clone();
-        self.shared.finishing.lock().unwrap().spawn(async move { shared.complete(running, outcome).await });
+        spawn_tracked(&self.shared.finishing, async move { shared.complete(running, outcome).await });
     }
 
     /// Stores an intermediate state (`update_state`): PROGRESS or any custom state, with meta.
@@ -357,7 +357,7 @@ impl Shared {
         if due.is_none() && self.concurrency.as_ref().is_none_or(|s| s.available_permits() > 0) {
             wait.await;
         } else {
-            self.waiting.lock().unwrap().spawn(wait);
+            spawn_tracked(&self.waiting, wait);
         }
     }
 
@@ -613,6 +613,14 @@ impl Shared {
             }
         }
     }
+}
+
+/// Spawns into a set that `stop` drains; finished entries are let go on the way, so the set
+/// holds only what still runs.
+fn spawn_tracked(set: &Mutex<tokio::task::JoinSet<()>>, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let mut set = set.lock().unwrap();
+    while set.try_join_next().is_some() {}
+    set.spawn(work);
 }
 
 async fn until_true(flag: &mut watch::Receiver<bool>) {

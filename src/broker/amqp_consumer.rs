@@ -36,6 +36,10 @@ pub struct AmqpConsumer {
 #[derive(Default)]
 struct Inner {
     session: Mutex<Option<Session>>,
+    /// The configured window (0: unlimited, or not growable) and the ETA deliveries held beyond
+    /// it, by tag.
+    prefetch: std::sync::atomic::AtomicU32,
+    held: Mutex<HashSet<u64>>,
     stop: Mutex<Option<watch::Sender<bool>>>,
     runner: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -65,6 +69,9 @@ impl Consumer for AmqpConsumer {
             let (stop_tx, stop) = watch::channel(false);
             let (session, streams) = open(&self.target, &self.topology, &settings, 1).await?;
             *self.inner.session.lock().unwrap() = Some(session);
+            // Quorum queues: the window cannot change (see `channel_wide_qos`).
+            let growable = if is_quorum(&self.topology) { 0 } else { settings.prefetch };
+            self.inner.prefetch.store(growable, std::sync::atomic::Ordering::SeqCst);
             *self.inner.stop.lock().unwrap() = Some(stop_tx);
             let runner = Runner {
                 target: self.target.clone(),
@@ -84,6 +91,7 @@ impl Consumer for AmqpConsumer {
     fn ack(&self, tag: DeliveryTag) -> BoxFuture<'_, Result<()>> {
         async move {
             let Some((channel, tag)) = self.inner.channel_for(&tag) else { return Ok(()) };
+            self.inner.release(&channel, tag).await;
             channel
                 .basic_ack(tag, BasicAckOptions::default())
                 .await
@@ -95,6 +103,7 @@ impl Consumer for AmqpConsumer {
     fn requeue(&self, tag: DeliveryTag) -> BoxFuture<'_, Result<()>> {
         async move {
             let Some((channel, tag)) = self.inner.channel_for(&tag) else { return Ok(()) };
+            self.inner.release(&channel, tag).await;
             channel
                 .basic_reject(tag, BasicRejectOptions { requeue: true })
                 .await
@@ -134,12 +143,38 @@ impl Consumer for AmqpConsumer {
         .boxed()
     }
 
-    /// RabbitMQ's window is `basic.qos`; ETA tasks held longer count against it, as in a
-    /// Celery worker without its QoS increments.
-    fn hold(&self, _tag: &DeliveryTag) {}
+    /// As a Celery worker does, the `basic.qos` window grows by one for each ETA task held, so
+    /// tasks due later never fill it.
+    fn hold(&self, tag: &DeliveryTag) {
+        let Some((channel, tag)) = self.inner.channel_for(tag) else { return };
+        let prefetch = self.inner.prefetch.load(std::sync::atomic::Ordering::SeqCst);
+        if prefetch == 0 {
+            return;
+        }
+        let window = {
+            let mut held = self.inner.held.lock().unwrap();
+            held.insert(tag);
+            prefetch + held.len() as u32
+        };
+        tokio::spawn(async move {
+            let _ = channel.basic_qos(window.min(u32::from(u16::MAX)) as u16, channel_wide_qos()).await;
+        });
+    }
 }
 
 impl Inner {
+    /// A held ETA delivery is settled: the window shrinks back by one.
+    async fn release(&self, channel: &Channel, tag: u64) {
+        let window = {
+            let mut held = self.held.lock().unwrap();
+            if !held.remove(&tag) {
+                return;
+            }
+            self.prefetch.load(std::sync::atomic::Ordering::SeqCst) + held.len() as u32
+        };
+        let _ = channel.basic_qos(window.min(u32::from(u16::MAX)) as u16, channel_wide_qos()).await;
+    }
+
     /// The channel a delivery came on, if it is still the current one.
     fn channel_for(&self, tag: &DeliveryTag) -> Option<(Channel, u64)> {
         let DeliveryTag::Amqp { generation, tag } = tag else { return None };
@@ -147,6 +182,21 @@ impl Inner {
         let session = session.as_ref().filter(|s| s.generation == *generation)?;
         Some((session.channel.clone(), *tag))
     }
+}
+
+/// RabbitMQ's `global` QoS is the channel-wide window, which (unlike the per-consumer one) can
+/// be changed while consuming; Celery uses it on RabbitMQ for the same reason. Quorum queues do
+/// not support it: there the window stays per consumer and cannot grow for ETA tasks.
+fn channel_wide_qos() -> BasicQosOptions {
+    BasicQosOptions { global: true }
+}
+
+fn is_quorum(topology: &Topology) -> bool {
+    topology.queue_arguments.inner().get("x-queue-type").is_some_and(|kind| match kind {
+        AMQPValue::LongString(s) => s.as_bytes() == b"quorum",
+        AMQPValue::ShortString(s) => s.as_str() == "quorum",
+        _ => false,
+    })
 }
 
 type Streams = futures_util::stream::SelectAll<lapin::Consumer>;
@@ -162,7 +212,8 @@ async fn open(
     let connection = target.connect().await?;
     let channel = connection.create_channel().await.map_err(unreachable)?;
     let prefetch = settings.prefetch.min(u32::from(u16::MAX)) as u16;
-    channel.basic_qos(prefetch, BasicQosOptions::default()).await.map_err(unreachable)?;
+    let qos = if is_quorum(topology) { BasicQosOptions::default() } else { channel_wide_qos() };
+    channel.basic_qos(prefetch, qos).await.map_err(unreachable)?;
     let mut streams = futures_util::stream::SelectAll::new();
     let mut consumer_tags = Vec::new();
     let mut seen = HashSet::new();
@@ -245,6 +296,8 @@ impl Runner {
                 match open(&self.target, &self.topology, &self.settings, generation).await {
                     Ok((session, fresh)) => {
                         *self.inner.session.lock().unwrap() = Some(session);
+                        // What the lost connection held comes again; the window starts afresh.
+                        self.inner.held.lock().unwrap().clear();
                         streams = fresh;
                         break;
                     }
