@@ -100,7 +100,20 @@ export interface CeleryConf {
   CELERY_QUEUE: string;
   /** Celery message protocol, `1` or `2` (default `2`); anything else makes `sendTask` throw. */
   TASK_PROTOCOL: number;
+  /** Celery's `task_routes` (not set by default): names or globs → a queue or a route; read at every send. */
+  TASK_ROUTES?: TaskRoutes;
 }
+
+/** Where a route sends a task; options given with the call win. */
+export interface TaskRoute {
+  queue?: string;
+  exchange?: string;
+  routing_key?: string;
+  routingKey?: string;
+  priority?: number;
+}
+export type TaskRouter = (name: string, args: any[], kwargs: object | null) => TaskRoute | string | null | undefined;
+export type TaskRoutes = { [nameOrGlob: string]: TaskRoute | string } | Array<{ [nameOrGlob: string]: TaskRoute | string } | TaskRouter> | TaskRouter;
 
 /** A fresh copy of the default configuration. */
 export declare function defaultConf(): CeleryConf;
@@ -518,7 +531,19 @@ export declare class Task {
  * (a `CeleryError`) when an `'error'` listener is attached, and are otherwise only reported
  * through `result.sent` / `result.get()`.
  */
+/** How values cross between JS and Python (`createClient`'s 4th argument, or `client.options`). */
+export interface ClientOptions {
+  /** Decode kombu's `__type__` markers in results: datetime → `Date`, uuid → string, base64 → `Buffer`, others → their text. Default: false (plain `JSON.parse`). */
+  decodeTypes?: boolean;
+  /** Integers beyond 2^53 in results become `BigInt`s. Default: false (plain `JSON.parse`). */
+  bigInt?: boolean;
+  /** `'datetime'` (default): `Date` arguments travel as kombu datetimes, Python tasks get `datetime`s; `'string'`: ISO strings, as celery-node. */
+  dates?: 'datetime' | 'string';
+}
+
 export declare class Client extends Base {
+  constructor(broker?: string, backend?: string, queue?: string, options?: ClientOptions);
+  options: ClientOptions;
   /**
    * A task by name. `defaultOptions` (queue, priority, expires, ...) apply to every call of it
    * (`applyAsync`, `delay`, and `s` / `si` signatures), like the options of Python's
@@ -792,7 +817,7 @@ export declare class TimeLimitExceeded extends Error {}
  * `/`), backend `"amqp://"` (celery-node's own AMQP result backend, which Python Celery 5 workers
  * do not write: use `"rpc://"` or a Redis URL for their results), queue `"celery"`.
  */
-export declare function createClient(broker?: string, backend?: string, queue?: string): Client;
+export declare function createClient(broker?: string, backend?: string, queue?: string, options?: ClientOptions): Client;
 
 /** Creates a worker synchronously; it connects on `start()`. Defaults as `createClient`'s. */
 export declare function createWorker(broker?: string, backend?: string, queue?: string, options?: WorkerOptions): Worker;

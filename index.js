@@ -13,8 +13,8 @@ const { defaultConf } = require('./lib/conf');
 const { Signature, GroupResult, chain, group, chord } = require('./lib/canvas');
 const { Retry, MaxRetriesExceededError, TimeLimitExceeded } = require('./lib/task-context');
 
-function createClient(broker = 'amqp://', backend = 'amqp://', queue = 'celery') {
-  return new Client(broker, backend, queue);
+function createClient(broker = 'amqp://', backend = 'amqp://', queue = 'celery', options = {}) {
+  return new Client(broker, backend, queue, options);
 }
 
 function createWorker(broker = 'amqp://', backend = 'amqp://', queue = 'celery', options = {}) {

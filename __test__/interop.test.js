@@ -56,6 +56,27 @@ for (const protocol of [2, 1]) {
       assert.throws(() => client.createTask('tasks.echo').applyAsync([], {}, { compression: 'lzma' }), { code: 'ERR_CELERY_INVALID_OPTION' });
     });
 
+    it('sends Date arguments as Python datetimes and BigInt as integers; decodes them back on request', async () => {
+      const when = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 123));
+      const big = 2n ** 62n;
+      const raw = await client.createTask('tasks.echo').applyAsync([when, big]).get(20_000);
+      // Python got a datetime (kombu wrote it back as one) and an int it could add to.
+      assert.deepEqual(raw.args[0], { __type__: 'datetime', __value__: '2024-01-02T03:04:05.123000+00:00' });
+      assert.equal(await client.createTask('tasks.add').applyAsync([big, big]).get(20_000), 2 ** 63);
+      const typed = createClient(url, url, queue, { decodeTypes: true, bigInt: true });
+      typed.conf.TASK_PROTOCOL = protocol;
+      const sum = typed.createTask('tasks.add').applyAsync([big, big]);
+      assert.equal(await sum.get(20_000), 2n ** 63n);
+      const echoed = typed.createTask('tasks.echo').applyAsync([when]);
+      const [back] = (await echoed.get(20_000)).args;
+      assert.ok(back instanceof Date && back.getTime() === when.getTime());
+      const asText = createClient(url, url, queue, { dates: 'string' });
+      const text = asText.createTask('tasks.echo').applyAsync([when]);
+      assert.deepEqual((await text.get(20_000)).args, [when.toISOString()]);
+      await Promise.all([typed.disconnect(), asText.disconnect()]);
+      await dropResults(url, [sum.taskId, echoed.taskId, text.taskId]);
+    });
+
     it('rejects with the Python exception', async () => {
       const error = await client.createTask('tasks.fail').delay('boom').get(20_000).then(
         () => assert.fail('get() should reject'),

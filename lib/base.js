@@ -42,6 +42,8 @@ class Base extends EventEmitter {
       this._backend = this._rpcResults()
         ? new RpcBackend(this.broker)
         : newCeleryBackend(this.conf.CELERY_BACKEND, this.conf.CELERY_BACKEND_OPTIONS);
+      // How results are decoded (`decodeTypes`, `bigInt`): read at every parse.
+      if (this.options) this._backend.decoding = this.options;
     }
     return this._backend;
   }

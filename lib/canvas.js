@@ -6,6 +6,7 @@
 const { AsyncResult } = require('./result');
 const { callNative, celeryError } = require('./errors');
 const { toJson } = require('./json-arguments');
+const { routeOptions } = require('./routes');
 
 /** camelCase option names → Celery's `apply_async` names inside a signature's options. */
 const OPTION_NAMES = {
@@ -179,16 +180,20 @@ class GroupResult {
  * sends on (chain steps, chord bodies, callbacks) then go where this client's tasks go, not to
  * Celery's default `celery` queue.
  */
-function routeTo(dict, queue) {
+function routeTo(dict, client) {
   if (!dict || typeof dict !== 'object') return;
   if (dict.subtask_type == null) {
     dict.options = dict.options || {};
-    if (dict.options.queue == null) dict.options.queue = queue;
-    for (const key of ['link', 'link_error']) for (const callback of dict.options[key] || []) routeTo(callback, queue);
+    // conf.TASK_ROUTES (queue and priority: a canvas message goes to a queue), then CELERY_QUEUE.
+    const route = routeOptions(client.conf.TASK_ROUTES, dict.task, dict.args, dict.kwargs) || {};
+    for (const key of ['queue', 'priority']) if (dict.options[key] == null && route[key] != null) dict.options[key] = route[key];
+    const queue = client.conf.CELERY_QUEUE;
+    if (dict.options.queue == null && queue !== 'celery') dict.options.queue = queue;
+    for (const key of ['link', 'link_error']) for (const callback of dict.options[key] || []) routeTo(callback, client);
     return;
   }
   const { tasks, header, body } = dict.kwargs || {};
-  for (const member of [...(tasks || []), ...(header || []), ...(body ? [body] : [])]) routeTo(member, queue);
+  for (const member of [...(tasks || []), ...(header || []), ...(body ? [body] : [])]) routeTo(member, client);
 }
 
 /**
@@ -197,11 +202,10 @@ function routeTo(dict, queue) {
  * GroupResult.
  */
 function sendCanvas(client, dict) {
-  const queue = client.conf.CELERY_QUEUE;
-  if (queue !== 'celery') routeTo(dict, queue);
+  routeTo(dict, client);
   const broker = client.broker;
   const backend = client.backend;
-  const plan = callNative(() => broker._native.planCanvas(toJson(dict, 'the canvas')));
+  const plan = callNative(() => broker._native.planCanvas(toJson(dict, 'the canvas', client.options)));
   const byId = new Map(plan.taskIds.map((id) => [id, new AsyncResult(id, backend, { published: true, client })]));
   // Tasks a worker sends (chain steps, a chord's body) are "sent" once everything this client
   // published is: their `sent` and `get()` see this client's publish failures too.
@@ -214,7 +218,7 @@ function sendCanvas(client, dict) {
     return result;
   };
   const sent = plan.taskIds.map((id) => byId.get(id));
-  const publish = () => broker.publishPlan(plan, sent, queue);
+  const publish = () => broker.publishPlan(plan, sent, client.conf.CELERY_QUEUE);
   const sizes = plan.chordSizes;
   if (sizes.length === 0) {
     publish();

@@ -8,8 +8,19 @@ const { celeryError, fromNative } = require('./errors');
 const { toJson } = require('./json-arguments');
 const { sendOptions } = require('./send-options');
 const { Signature, sendCanvas } = require('./canvas');
+const { routeOptions } = require('./routes');
 
 class Client extends Base {
+  /**
+   * @param {object} [options] how values cross: `decodeTypes` (kombu's `__type__` markers in
+   *   results → Date, string, Buffer), `bigInt` (result integers beyond 2^53 → BigInt), `dates`
+   *   (`'datetime'`, the default: Date arguments as kombu datetimes; `'string'`: ISO strings)
+   */
+  constructor(broker, backend, queue, options = {}) {
+    super(broker, backend, queue);
+    this.options = { ...options };
+  }
+
   /** A task by name; `defaultOptions` (queue, priority, ...) apply to each of its calls. */
   createTask(name, defaultOptions) {
     return new Task(this, name, defaultOptions);
@@ -28,11 +39,12 @@ class Client extends Base {
       const { name, taskId, options } = task;
       const [args, kwargs] = [task.args || [], task.kwargs || {}];
       if (options && (options.link || options.linkError)) {
-        toJson(args, 'args');
-        toJson(kwargs, 'kwargs');
+        toJson(args, 'args', this.options);
+        toJson(kwargs, 'kwargs', this.options);
         return () => this.sendTask(name, args, kwargs, taskId, options); // the canvas path
       }
-      const message = this._prepare(name, args, kwargs, taskId, options);
+      const route = routeOptions(this.conf.TASK_ROUTES, name, args, kwargs);
+      const message = this._prepare(name, args, kwargs, taskId, route ? { ...route, ...options } : options);
       return () => this._publish(message);
     });
     return prepared.map((send) => send());
@@ -62,6 +74,8 @@ class Client extends Base {
    * priority, queue, ...) is this package's addition.
    */
   sendTask(taskName, args, kwargs, taskId, options) {
+    const route = routeOptions(this.conf.TASK_ROUTES, taskName, args, kwargs);
+    if (route) options = { ...route, ...options };
     if (options && (options.link || options.linkError)) {
       // Callbacks travel as signature dicts: the canvas path builds them.
       return sendCanvas(this, new Signature(this, taskName, args || [], kwargs || {}, { ...options, taskId: taskId || options.taskId }).toDict());
@@ -78,8 +92,8 @@ class Client extends Base {
     return {
       taskName,
       protocol,
-      argsJson: toJson(args === undefined ? null : args, 'args'),
-      kwargsJson: kwargs === undefined ? null : toJson(kwargs, 'kwargs'),
+      argsJson: toJson(args === undefined ? null : args, 'args', this.options),
+      kwargsJson: kwargs === undefined ? null : toJson(kwargs, 'kwargs', this.options),
       queue: (options && options.queue) || this.conf.CELERY_QUEUE,
       taskId: taskId || (options && options.taskId) || randomUUID(),
       nativeOptions: sendOptions(options),

@@ -126,7 +126,7 @@ class AsyncResult {
       }
       if (text === previous) continue; // the same state seen again after a reconnect
       previous = text;
-      const meta = parseMeta(text);
+      const meta = parseMeta(text, this.backend.decoding);
       yield meta;
       if (READY_STATES.has(meta.status)) {
         this._final = meta;

@@ -276,6 +276,13 @@ class MyClient extends ClientClass {
 }
 new MyClient().sendTwice('x');
 
+// How values cross
+const typed = createClient('redis://', 'redis://', 'celery', { decodeTypes: true, bigInt: true, dates: 'string' });
+typed.options.bigInt = false;
+typed.conf.TASK_ROUTES = [{ 'reports.*': { queue: 'reports', priority: 3 }, 'images.resize': 'gpu' }, (name: string) => (name.startsWith('x.') ? 'x' : null)];
+// @ts-expect-error dates is 'datetime' or 'string'
+createClient('redis://', 'redis://', 'celery', { dates: 'iso' });
+
 // celery-node's Worker API, and what celery-native adds
 function workerUsage(): void {
   const worker = createWorker('redis://', 'redis://');

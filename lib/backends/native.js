@@ -12,6 +12,7 @@ class NativeBackend {
     this.url = url;
     this.opts = opts;
     this._native = callNative(() => new ResultBackendWrapper(url, optionsJson, rpcReplyTo));
+    this.decoding = {}; // `decodeTypes` / `bigInt`, set by the client that owns this backend
   }
 
   isReady() {
@@ -25,7 +26,7 @@ class NativeBackend {
 
   /** The stored meta object, or null when nothing is stored. */
   getTaskMeta(taskId) {
-    return this._native.getTaskMeta(taskId).then(parseMeta, (e) => Promise.reject(fromNative(e)));
+    return this._native.getTaskMeta(taskId).then((text) => parseMeta(text, this.decoding), (e) => Promise.reject(fromNative(e)));
   }
 
   /** { outcome: 'ready' | 'timeout' | 'cancelled' }: push-based wait used by AsyncResult#get. */
