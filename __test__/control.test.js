@@ -54,33 +54,44 @@ describe('forget', () => {
 });
 
 describe('routing through a named exchange', () => {
+  const cases = [
+    { type: 'direct', bindingKey: 'reports.daily', routed: 'reports.daily', unbound: 'reports.weekly' },
+    { type: 'topic', bindingKey: 'reports.*', routed: 'reports.monthly', unbound: 'reports.monthly.pdf' },
+  ];
   for (const transport of ['redis', 'amqp']) {
-    it(`over ${transport}: exchange + routingKey reach the queue bound there; an unbound key is reported`, async () => {
-      const backend = `${await redisUrl()}/0`;
-      const broker = transport === 'redis' ? backend : await amqpUrl();
-      const queue = uniqueQueue(`routed-${transport}`);
-      const exchange = `${queue}-exchange`;
-      const worker = await startWorker({
-        broker, backend, queues: [queue],
-        env: { CELERY_NATIVE_TEST_QUEUES: queue, CELERY_NATIVE_TEST_QUEUE_EXCHANGE: exchange, CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY: 'reports.daily' },
-      });
-      const client = createClient(broker, backend, 'not-consumed-here');
-      try {
-        const routed = client.createTask('tasks.add').applyAsync([20, 22], {}, { exchange, routingKey: 'reports.daily' });
-        assert.equal(await routed.get(30_000), 42);
-        const lost = client.createTask('tasks.add').applyAsync([1, 1], {}, { exchange, routingKey: 'reports.weekly' });
-        await assert.rejects(lost.sent, { code: 'ERR_CELERY_UNROUTABLE' });
-        await dropResults(backend, [routed.taskId]);
-      } finally {
-        await client.disconnect();
-        await worker.stop();
-        if (transport === 'redis') {
-          await dropQueue(backend, queue);
-          await require('./helpers').redisCommand(backend, 'DEL', `_kombu.binding.${exchange}`, `_kombu.binding_permanent.${exchange}`);
-        } else {
-          await runPython('amqp_admin.py', [broker, 'delete', queue, exchange]);
+    for (const { type, bindingKey, routed: routedKey, unbound } of cases) {
+      it(`over ${transport}, ${type} exchange: exchange + routingKey reach the queue bound there; an unbound key is reported`, async () => {
+        const backend = `${await redisUrl()}/0`;
+        const broker = transport === 'redis' ? backend : await amqpUrl();
+        const queue = uniqueQueue(`routed-${transport}-${type}`);
+        const exchange = `${queue}-exchange`;
+        const worker = await startWorker({
+          broker, backend, queues: [queue],
+          env: {
+            CELERY_NATIVE_TEST_QUEUES: queue,
+            CELERY_NATIVE_TEST_QUEUE_EXCHANGE: exchange,
+            CELERY_NATIVE_TEST_QUEUE_EXCHANGE_TYPE: type,
+            CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY: bindingKey,
+          },
+        });
+        const client = createClient(broker, backend, 'not-consumed-here');
+        try {
+          const routed = client.createTask('tasks.add').applyAsync([20, 22], {}, { exchange, routingKey: routedKey });
+          assert.equal(await routed.get(30_000), 42);
+          const lost = client.createTask('tasks.add').applyAsync([1, 1], {}, { exchange, routingKey: unbound });
+          await assert.rejects(lost.sent, { code: 'ERR_CELERY_UNROUTABLE' });
+          await dropResults(backend, [routed.taskId]);
+        } finally {
+          await client.disconnect();
+          await worker.stop();
+          if (transport === 'redis') {
+            await dropQueue(backend, queue);
+            await require('./helpers').redisCommand(backend, 'DEL', `_kombu.binding.${exchange}`, `_kombu.binding_permanent.${exchange}`);
+          } else {
+            await runPython('amqp_admin.py', [broker, 'delete', queue, exchange]);
+          }
         }
-      }
-    });
+      });
+    }
   }
 });

@@ -52,8 +52,8 @@ app.conf.update(
 
 # Queues the worker declares itself, as in a deployment where the workers own the topology:
 # CELERY_NATIVE_TEST_QUEUES="a,b" with CELERY_NATIVE_TEST_QUEUE_ARGUMENTS='{"x-max-priority": 10}'
-# and/or a direct exchange and routing key of their own (CELERY_NATIVE_TEST_QUEUE_EXCHANGE,
-# CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY).
+# and/or an exchange and routing key of their own (CELERY_NATIVE_TEST_QUEUE_EXCHANGE,
+# CELERY_NATIVE_TEST_QUEUE_ROUTING_KEY; CELERY_NATIVE_TEST_QUEUE_EXCHANGE_TYPE, default direct).
 if os.environ.get("CELERY_NATIVE_TEST_QUEUES") and (
     os.environ.get("CELERY_NATIVE_TEST_QUEUE_ARGUMENTS") or os.environ.get("CELERY_NATIVE_TEST_QUEUE_EXCHANGE")
 ):
@@ -67,7 +67,7 @@ if os.environ.get("CELERY_NATIVE_TEST_QUEUES") and (
     app.conf.task_queues = [
         Queue(
             name,
-            Exchange(_exchange or name, type="direct"),
+            Exchange(_exchange or name, type=os.environ.get("CELERY_NATIVE_TEST_QUEUE_EXCHANGE_TYPE") or "direct"),
             routing_key=_routing_key or name,
             queue_arguments=_arguments,
         )

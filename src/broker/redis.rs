@@ -281,16 +281,72 @@ impl BindingTable {
         )
     }
 
-    /// Direct routing: the queues bound with exactly this routing key. (Topic patterns are not
-    /// matched yet: such bindings are skipped.)
+    /// The queues a message with this routing key reaches: direct bindings by equal keys; topic
+    /// bindings (kombu stores a pattern for those) by the binding key's words, `*` one word and
+    /// `#` any run of characters, as kombu's regex does.
     pub(crate) fn queues_for(&self, routing_key: &str) -> Vec<String> {
         let mut queues: Vec<String> = self
             .0
             .iter()
-            .filter(|(key, pattern, _)| pattern.is_empty() && key == routing_key)
+            .filter(|(key, pattern, _)| {
+                if pattern.is_empty() {
+                    key == routing_key
+                } else {
+                    topic_matches(&key.split('.').collect::<Vec<_>>(), routing_key)
+                }
+            })
             .map(|(_, _, queue)| queue.clone())
             .collect();
+        queues.sort();
         queues.dedup();
         queues
+    }
+}
+
+/// kombu's `TopicExchange`: the binding key's words joined by `\.`, where `*` is `[^.]+` and `#`
+/// is `.*?`, matched against the whole routing key.
+fn topic_matches(words: &[&str], text: &str) -> bool {
+    let Some((word, rest)) = words.split_first() else { return text.is_empty() };
+    // Where this word may end: every candidate end, then the `.` before the next word.
+    let ends: Vec<usize> = match *word {
+        "#" => (0..=text.len()).filter(|i| text.is_char_boundary(*i)).collect(),
+        "*" => {
+            let run = text.find('.').unwrap_or(text.len());
+            (1..=run).filter(|i| text.is_char_boundary(*i)).collect()
+        }
+        literal => text.starts_with(literal).then_some(literal.len()).into_iter().collect(),
+    };
+    ends.into_iter().any(|end| {
+        let after = &text[end..];
+        if rest.is_empty() {
+            after.is_empty()
+        } else {
+            after.strip_prefix('.').is_some_and(|next| topic_matches(rest, next))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_bindings_match_as_kombus_regex_does() {
+        let matches = |key: &str, routing_key: &str| topic_matches(&key.split('.').collect::<Vec<_>>(), routing_key);
+        assert!(matches("reports.*", "reports.daily"));
+        assert!(!matches("reports.*", "reports.daily.pdf"));
+        assert!(!matches("reports.*", "reports"));
+        assert!(matches("reports.#", "reports.daily.pdf"));
+        assert!(matches("reports.#", "reports."));
+        assert!(!matches("reports.#", "reports"));
+        assert!(matches("#.pdf", "a.b.pdf"));
+        assert!(matches("*.daily.*", "x.daily.y"));
+        assert!(!matches("a.b", "a.c"));
+        let table = BindingTable(vec![
+            ("reports.*".into(), "^reports\\.[^\\.]+$".into(), "topic".into()),
+            ("reports.daily".into(), String::new(), "direct".into()),
+        ]);
+        assert_eq!(table.queues_for("reports.daily"), ["direct", "topic"]);
+        assert_eq!(table.queues_for("reports.weekly"), ["topic"]);
     }
 }
