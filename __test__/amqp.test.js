@@ -175,6 +175,42 @@ describe('AMQP topology owned by the workers', () => {
     });
   }
 
+  it('delays a countdown task in RabbitMQ (native delayed delivery) for quorum queues behind a topic exchange', async () => {
+    const broker = await amqpUrl();
+    const backend = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('delayed');
+    const exchange = `${queue}-topic`;
+    const worker = await startWorker({
+      broker, backend, queues: [queue],
+      env: {
+        CELERY_NATIVE_TEST_QUEUES: queue,
+        CELERY_NATIVE_TEST_QUEUE_ARGUMENTS: JSON.stringify({ 'x-queue-type': 'quorum' }),
+        CELERY_NATIVE_TEST_QUEUE_EXCHANGE: exchange,
+        CELERY_NATIVE_TEST_QUEUE_EXCHANGE_TYPE: 'topic',
+      },
+    });
+    const client = createClient(broker, backend, queue);
+    client.conf.CELERY_BROKER_OPTIONS = { nativeDelayedDelivery: true };
+    const ids = recordTaskIds(client);
+    try {
+      const before = Date.now();
+      const result = client.sendTask('tasks.inspect', [], {}, undefined, { exchange, routingKey: queue, countdown: 2 });
+      const seen = await result.get(30_000);
+      // It waited in Celery's delay queues (dead-lettered from there), not in the worker.
+      assert.equal(seen.message.delivery_info.exchange, 'celery_delayed_delivery');
+      assert.ok(Array.isArray(seen.message.headers['x-death']), 'dead-lettered by a delay queue');
+      assert.ok(Date.now() - before >= 2000);
+      assert.ok(Date.parse(seen.request.eta) >= before + 2000);
+    } finally {
+      await client.disconnect();
+      await worker.stop();
+      await admin(broker, 'delete', queue, exchange);
+      // The delay levels the Python worker declared.
+      await admin(broker, 'delete', 'celery_delayed_delivery', ...Array.from({ length: 28 }, (_, i) => `celery_delayed_${i}`));
+      await dropResults(backend, ids);
+    }
+  });
+
   it('reports a refused declaration on the message and keeps working', async () => {
     const broker = await amqpUrl();
     const backend = `${await redisUrl()}/0`;

@@ -42,7 +42,7 @@ function redisOptionsJson(options) {
  */
 function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, resultExpires } = options;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, resultExpires, nativeDelayedDelivery } = options;
   return JSON.stringify({
     servername: options.servername,
     rejectUnauthorized: options.rejectUnauthorized,
@@ -57,6 +57,7 @@ function amqpOptionsJson(options) {
     connectionName,
     declareReplyQueue,
     resultExpires,
+    nativeDelayedDelivery,
   });
 }
 

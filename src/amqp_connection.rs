@@ -52,6 +52,9 @@ pub struct AmqpOptions {
     pub declare_reply_queue: Option<bool>,
     /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
     pub connection_name: Option<String>,
+    /// Countdown / ETA messages to a named exchange go through Celery's native delayed delivery
+    /// exchanges (quorum queues behind topic exchanges, spec §4.6).
+    pub native_delayed_delivery: Option<bool>,
 }
 
 /// Whether a URL (or the first of a `;` list) names an AMQP broker.
