@@ -102,6 +102,8 @@ export interface CeleryConf {
   TASK_PROTOCOL: number;
   /** Celery's `task_routes` (not set by default): names or globs → a queue or a route; read at every send. */
   TASK_ROUTES?: TaskRoutes;
+  /** Celery's `result_expires` in seconds (not set: one day; 0: Redis keys never expire); read when the backend is first used. */
+  RESULT_EXPIRES?: number;
 }
 
 /** Where a route sends a task; options given with the call win. */

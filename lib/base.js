@@ -26,7 +26,9 @@ class Base extends EventEmitter {
     if (!this._broker) {
       // With rpc:// results the broker declares the reply queue before the first task, so no
       // reply can be dropped.
-      const options = this._rpcResults() ? { ...this.conf.CELERY_BROKER_OPTIONS, declareReplyQueue: true } : this.conf.CELERY_BROKER_OPTIONS;
+      const options = this._rpcResults()
+        ? { ...this.conf.CELERY_BROKER_OPTIONS, declareReplyQueue: true, replyQueueExpires: this._resultExpiresMs() }
+        : this.conf.CELERY_BROKER_OPTIONS;
       this._broker = newCeleryBroker(this.conf.CELERY_BROKER, options);
       // Publish failures reach the caller through `result.sent` / `get()`; listeners of
       // 'error' hear about them too. Without a listener nothing is thrown.
@@ -41,11 +43,25 @@ class Base extends EventEmitter {
     if (!this._backend) {
       this._backend = this._rpcResults()
         ? new RpcBackend(this.broker)
-        : newCeleryBackend(this.conf.CELERY_BACKEND, this.conf.CELERY_BACKEND_OPTIONS);
+        : newCeleryBackend(this.conf.CELERY_BACKEND, this._backendOptions());
       // How results are decoded (`decodeTypes`, `bigInt`): read at every parse.
       if (this.options) this._backend.decoding = this.options;
     }
     return this._backend;
+  }
+
+  /** `conf.RESULT_EXPIRES` (seconds, Celery's `result_expires`), in ms; undefined when not set. */
+  _resultExpiresMs() {
+    const seconds = this.conf.RESULT_EXPIRES;
+    return seconds > 0 ? Math.round(seconds * 1000) : undefined;
+  }
+
+  /** The backend options, with `conf.RESULT_EXPIRES` where the backend uses an expiry. */
+  _backendOptions() {
+    const options = this.conf.CELERY_BACKEND_OPTIONS;
+    const seconds = this.conf.RESULT_EXPIRES;
+    if (seconds == null || !options || typeof options !== 'object') return options;
+    return { CELERY_RESULT_EXPIRES: this._resultExpiresMs(), ...options, resultExpiresSecs: seconds };
   }
 
   _rpcResults() {

@@ -22,8 +22,8 @@ function pemText(value) {
 /** The options object → JSON for the native side; functions are read, not sent. */
 function redisOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { password, username, db, connectTimeout, tls } = options;
-  const out = { password, username, db, connectTimeout };
+  const { password, username, db, connectTimeout, tls, resultExpiresSecs } = options;
+  const out = { password, username, db, connectTimeout, resultExpiresSecs };
   if (tls && typeof tls === 'object') {
     out.tls = {
       ca: pemText(tls.ca),
@@ -42,7 +42,7 @@ function redisOptionsJson(options) {
  */
 function amqpOptionsJson(options) {
   if (!options || typeof options !== 'object') return undefined;
-  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, resultExpires, nativeDelayedDelivery } = options;
+  const { timeout, connectTimeout, heartbeat, queueArguments, passive, connectionName, declareReplyQueue, replyQueueExpires, resultExpires, nativeDelayedDelivery } = options;
   return JSON.stringify({
     servername: options.servername,
     rejectUnauthorized: options.rejectUnauthorized,
@@ -56,6 +56,7 @@ function amqpOptionsJson(options) {
     passive,
     connectionName,
     declareReplyQueue,
+    replyQueueExpires,
     resultExpires,
     nativeDelayedDelivery,
   });

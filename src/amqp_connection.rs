@@ -52,6 +52,8 @@ pub struct AmqpOptions {
     pub declare_reply_queue: Option<bool>,
     /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
     pub connection_name: Option<String>,
+    /// `x-expires` of the RPC reply queue in ms (Celery: `result_expires` × 1000; default one day).
+    pub reply_queue_expires: Option<i32>,
     /// Countdown / ETA messages to a named exchange go through Celery's native delayed delivery
     /// exchanges (quorum queues behind topic exchanges, spec §4.6).
     pub native_delayed_delivery: Option<bool>,
@@ -282,18 +284,18 @@ fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
     })
 }
 
-/// Celery's `result_expires` in milliseconds: the RPC reply queue's `x-expires` (a 32-bit `I`, as
-/// py-amqp writes an int that fits).
-const REPLY_QUEUE_EXPIRES_MS: i32 = 86_400_000;
+/// Celery's default `result_expires` in milliseconds: the RPC reply queue's `x-expires` (a 32-bit
+/// `I`, as py-amqp writes an int that fits).
+pub const REPLY_QUEUE_EXPIRES_MS: i32 = 86_400_000;
 
 /// Declares a client's RPC reply queue exactly as Celery 5.7 does (spec §5.5): durable,
 /// auto-delete, `x-expires` one day. Both the publisher (before the first task, so no reply can
 /// be dropped) and the RPC backend's consumer declare it.
-pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str) -> lapin::Result<()> {
+pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str, expires_ms: i32) -> lapin::Result<()> {
     use lapin::options::QueueDeclareOptions;
     use lapin::types::{AMQPValue, FieldTable};
     let mut arguments = FieldTable::default();
-    arguments.insert("x-expires".into(), AMQPValue::LongInt(REPLY_QUEUE_EXPIRES_MS));
+    arguments.insert("x-expires".into(), AMQPValue::LongInt(expires_ms));
     let options = QueueDeclareOptions { durable: true, auto_delete: true, ..QueueDeclareOptions::default() };
     channel.queue_declare(name.into(), options, arguments).await.map(|_| ())
 }

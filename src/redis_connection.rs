@@ -30,6 +30,8 @@ pub struct RedisOptions {
     pub tls: Option<TlsOptions>,
     /// Milliseconds.
     pub connect_timeout: Option<u64>,
+    /// Result backend: how long results, saved groups and chord keys live (`result_expires`).
+    pub result_expires_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

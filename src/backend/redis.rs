@@ -61,6 +61,14 @@ redis.call('SET', KEYS[1], 'done', 'EX', tonumber(ARGV[2]))
 return 1
 ";
 
+/// `SETEX`, or a plain `SET` when `expires` is zero (Celery's `result_expires = 0`: kept forever).
+fn set_expiring(pipe: &mut redis::Pipeline, key: &str, value: &str, expires: Duration) {
+    match expires.as_secs() {
+        0 => pipe.set(key, value).ignore(),
+        seconds => pipe.set_ex(key, value, seconds).ignore(),
+    };
+}
+
 /// One finished chord header task.
 #[derive(Debug, Clone)]
 pub struct ChordPart<'a> {
@@ -94,17 +102,24 @@ pub struct RedisBackend {
     hub: Mutex<Option<Arc<Hub>>>,
     connecting: tokio::sync::Mutex<()>,
     closed: AtomicBool,
+    /// Celery's `result_expires`: the TTL of saved groups and chord keys, and the default of stores.
+    result_expires: Duration,
 }
 
 impl RedisBackend {
-    pub fn new(target: RedisTarget, key_prefix: &str) -> Self {
+    pub fn new(target: RedisTarget, key_prefix: &str, result_expires: Duration) -> Self {
         Self {
             target,
             key_prefix: normalize_result_keyprefix(key_prefix),
             hub: Mutex::default(),
             connecting: Default::default(),
             closed: AtomicBool::default(),
+            result_expires,
         }
+    }
+
+    pub fn result_expires(&self) -> Duration {
+        self.result_expires
     }
 
     pub fn key(&self, task_id: &str) -> String {
@@ -162,10 +177,9 @@ impl RedisBackend {
     pub async fn store_task_meta(&self, task_id: &str, meta_json: &str, expires: Duration) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
         let key = self.key(task_id);
-        redis::pipe()
-            .set_ex(&key, meta_json, expires.as_secs().max(1))
-            .ignore()
-            .publish(&key, meta_json)
+        let mut pipe = redis::pipe();
+        set_expiring(&mut pipe, &key, meta_json, expires);
+        pipe.publish(&key, meta_json)
             .ignore()
             .query_async::<()>(&mut connection)
             .await
@@ -180,10 +194,9 @@ impl RedisBackend {
     pub async fn save_group(&self, group_id: &str, member_ids: &[String]) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
         let meta = serde_json::json!({ "result": crate::protocol::canvas::group_result_tuple(group_id, member_ids) });
-        connection
-            .set_ex::<_, _, ()>(self.group_key(group_id), meta.to_string(), DEFAULT_RESULT_EXPIRES.as_secs())
-            .await
-            .map_err(|e| self.backend_error(&e))
+        let mut pipe = redis::pipe();
+        set_expiring(&mut pipe, &self.group_key(group_id), &meta.to_string(), self.result_expires);
+        pipe.query_async::<()>(&mut connection).await.map_err(|e| self.backend_error(&e))
     }
 
     /// The member ids of a saved group (Python's `GroupResult.restore()`), or `None`.
@@ -210,14 +223,10 @@ impl RedisBackend {
     pub async fn prepare_chord(&self, group_id: &str, size: usize) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
         let key = self.group_key(group_id);
-        redis::pipe()
-            .del(format!("{key}.c"))
-            .ignore()
-            .set_ex(format!("{key}.s"), size, DEFAULT_RESULT_EXPIRES.as_secs())
-            .ignore()
-            .query_async::<()>(&mut connection)
-            .await
-            .map_err(|e| self.backend_error(&e))
+        let mut pipe = redis::pipe();
+        pipe.del(format!("{key}.c")).ignore();
+        set_expiring(&mut pipe, &format!("{key}.s"), &size.to_string(), self.result_expires);
+        pipe.query_async::<()>(&mut connection).await.map_err(|e| self.backend_error(&e))
     }
 
     /// Counts one finished chord header task, as a Celery 5.7 worker does (spec §2.6): its

@@ -25,7 +25,7 @@ const MAX_BUFFERED_TASKS: usize = 10_000;
 
 pub struct RpcBackend {
     target: AmqpTarget,
-    reply_to: String,
+    reply_to: ReplyQueue,
     state: Arc<Mutex<RpcState>>,
     /// Started on first use and kept running (reconnecting) until `close`.
     consumer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -67,10 +67,10 @@ impl RpcState {
 }
 
 impl RpcBackend {
-    pub fn new(target: AmqpTarget, reply_to: String) -> Self {
+    pub fn new(target: AmqpTarget, reply_to: String, expires_ms: i32) -> Self {
         Self {
             target,
-            reply_to,
+            reply_to: ReplyQueue { name: reply_to, expires_ms },
             state: Arc::default(),
             consumer: tokio::sync::Mutex::new(None),
             closed: Arc::new(AtomicBool::new(false)),
@@ -186,15 +186,24 @@ impl RpcBackend {
 
 type Deliveries = (lapin::Connection, lapin::Consumer);
 
-async fn consume(target: &AmqpTarget, reply_to: &str) -> Result<Deliveries> {
+/// The client's reply queue: its name (the oid) and its `x-expires`.
+#[derive(Debug, Clone)]
+struct ReplyQueue {
+    name: String,
+    expires_ms: i32,
+}
+
+async fn consume(target: &AmqpTarget, reply_to: &ReplyQueue) -> Result<Deliveries> {
     let connection = target.connect().await?;
     let failed =
         |e: lapin::Error| CeleryError::BackendUnreachable { url: target.display_url.clone(), reason: e.to_string() };
     let channel = connection.create_channel().await.map_err(failed)?;
-    declare_reply_queue(&channel, reply_to).await.map_err(failed)?;
+    declare_reply_queue(&channel, &reply_to.name, reply_to.expires_ms).await.map_err(failed)?;
     let options = BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() };
-    let consumer =
-        channel.basic_consume(reply_to.into(), "".into(), options, FieldTable::default()).await.map_err(failed)?;
+    let consumer = channel
+        .basic_consume(reply_to.name.as_str().into(), "".into(), options, FieldTable::default())
+        .await
+        .map_err(failed)?;
     Ok((connection, consumer))
 }
 
@@ -205,7 +214,7 @@ async fn consume(target: &AmqpTarget, reply_to: &str) -> Result<Deliveries> {
 async fn run_consumer(
     mut deliveries: Deliveries,
     target: AmqpTarget,
-    reply_to: String,
+    reply_to: ReplyQueue,
     state: Arc<Mutex<RpcState>>,
     closed: Arc<AtomicBool>,
 ) {

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use super::client::parse_options;
 use super::errors::to_js_error;
-use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
+use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget, REPLY_QUEUE_EXPIRES_MS};
 use crate::backend::amqp_legacy::AmqpLegacyBackend;
 use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
 use crate::backend::rpc::RpcBackend;
@@ -41,7 +41,9 @@ impl ResultBackendWrapper {
         let backend = match rpc_reply_to {
             Some(reply_to) => {
                 let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
-                Backend::Rpc(RpcBackend::new(AmqpTarget::parse(&url, &options).map_err(to_js_error)?, reply_to))
+                let target = AmqpTarget::parse(&url, &options).map_err(to_js_error)?;
+                let expires_ms = options.reply_queue_expires.unwrap_or(REPLY_QUEUE_EXPIRES_MS);
+                Backend::Rpc(RpcBackend::new(target, reply_to, expires_ms))
             }
             None if is_amqp_url(&url) => {
                 let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
@@ -50,7 +52,17 @@ impl ResultBackendWrapper {
             }
             None => {
                 let options: RedisOptions = parse_options(options_json.as_deref(), "CELERY_BACKEND_OPTIONS")?;
-                Backend::Redis(RedisBackend::new(RedisTarget::parse(&url, &options).map_err(to_js_error)?, ""))
+                let target = RedisTarget::parse(&url, &options).map_err(to_js_error)?;
+                let expires = match options.result_expires_secs {
+                    None => DEFAULT_RESULT_EXPIRES,
+                    Some(seconds) => Duration::try_from_secs_f64(seconds).map_err(|_| {
+                        to_js_error(CeleryError::InvalidOption {
+                            name: "RESULT_EXPIRES".into(),
+                            reason: format!("{seconds} is not a number of seconds"),
+                        })
+                    })?,
+                };
+                Backend::Redis(RedisBackend::new(target, "", expires))
             }
         };
         Ok(Self { backend: Arc::new(backend) })
@@ -122,7 +134,8 @@ impl ResultBackendWrapper {
     ) -> Result<()> {
         match self.backend.as_ref() {
             Backend::Redis(redis) => {
-                let expires = expires_seconds.map(Duration::from_secs_f64).unwrap_or(DEFAULT_RESULT_EXPIRES);
+                let expires =
+                    expires_seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()).unwrap_or(redis.result_expires());
                 redis.store_task_meta(&task_id, &meta_json, expires).await
             }
             Backend::AmqpLegacy(amqp) => amqp.store_task_meta(&task_id, &meta_json).await,

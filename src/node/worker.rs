@@ -14,6 +14,7 @@ use super::client::{broker_for_url, parse_options};
 use super::errors::to_js_error;
 use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::backend::redis::DEFAULT_RESULT_EXPIRES;
+use crate::backend::ResultBackend;
 use crate::broker::amqp::Topology;
 use crate::broker::amqp_consumer::AmqpConsumer;
 use crate::broker::redis_consumer::RedisConsumer;
@@ -123,7 +124,10 @@ impl WorkerWrapper {
             acks_late: config.acks_late.unwrap_or(false),
             track_started: config.track_started.unwrap_or(false),
             visibility_timeout: seconds(config.visibility_timeout.unwrap_or(DEFAULT_VISIBILITY_TIMEOUT_SECS)),
-            result_expires: config.result_expires.map(seconds).unwrap_or(DEFAULT_RESULT_EXPIRES),
+            result_expires: config.result_expires.map(seconds).unwrap_or_else(|| match backend.shared().as_ref() {
+                ResultBackend::Redis(redis) => redis.result_expires(),
+                _ => DEFAULT_RESULT_EXPIRES,
+            }),
             hostname: config.hostname,
         };
         let (events_tx, events) = mpsc::unbounded_channel();
