@@ -76,8 +76,23 @@ describe('canvas, run by a Python worker', () => {
     await redisCommand(url, 'DEL', key, `cn-failed-${failing.taskId}`);
   });
 
+  it('runs the nestings Python allows: a chain ending with a group, a group then a task mid-chain, a group of chains, chains of chains', async () => {
+    const tsum = client.createTask('tasks.tsum');
+    const fanOut = track(chain(add.s(1, 1), group(add.s(1), add.s(2))).applyAsync());
+    assert.ok(fanOut instanceof GroupResult);
+    assert.deepEqual(await fanOut.get(30_000), [3, 4]);
+    const midChord = track(chain(add.s(1, 1), group(add.s(1), add.s(2)), tsum.s()).applyAsync());
+    assert.equal(await midChord.get(30_000), 7);
+    const chains = track(group(chain(add.s(1, 1), add.s(1)), chain(add.s(2, 2), add.s(2))).applyAsync());
+    assert.deepEqual(await chains.get(30_000), [3, 6]);
+    const flattened = track(chain(chain(add.s(1, 1), add.s(1)), chain(add.s(1), add.s(1))).applyAsync());
+    assert.equal(await flattened.get(30_000), 5);
+    assert.equal(await flattened.parent.parent.parent.get(1000), 2);
+  });
+
   it('refuses what it cannot send yet, synchronously', () => {
-    assert.throws(() => chain(add.s(1, 1), group(add.s(1, 1), add.s(2, 2)), add.s(3)).applyAsync(), { code: 'ERR_CELERY_INVALID_OPTION' });
+    // A chord followed by more steps: Python makes its body a chain.
+    assert.throws(() => chain(group(add.s(1, 1), add.s(2, 2)), add.s(3), add.s(4)).applyAsync(), { code: 'ERR_CELERY_INVALID_OPTION' });
   });
 });
 

@@ -5,7 +5,7 @@
 
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { createClient, createWorker, chain, chord, GroupResult } = require('..');
+const { createClient, createWorker, chain, chord, group, GroupResult } = require('..');
 const { startWorker } = require('./support/worker');
 const { registerAll } = require('./support/node-tasks');
 const { uniqueQueue, dropQueue, dropResults, redisUrl } = require('./helpers');
@@ -64,6 +64,15 @@ describe('canvas across the Node and the Python worker', () => {
     const result = track(chain(onNode('node.add', 2, 3), onPython('tasks.add', 10), onNode('node.mul', 2)).applyAsync());
     assert.equal(await result.get(30_000), 30);
     assert.equal(await result.parent.get(1000), 15);
+  });
+
+  it('nested canvases run by the Node worker alone: it sends the group and chord steps itself', async () => {
+    const fanOut = track(chain(onNode('node.add', 1, 1), group(onNode('node.add', 1), onNode('node.add', 2))).applyAsync());
+    assert.deepEqual(await fanOut.get(30_000), [3, 4]);
+    const midChord = track(chain(onNode('node.add', 1, 1), group(onNode('node.add', 1), onNode('node.add', 2)), onNode('node.tsum')).applyAsync());
+    assert.equal(await midChord.get(30_000), 7);
+    const chains = track(group(chain(onNode('node.add', 1, 1), onNode('node.add', 1)), chain(onNode('node.add', 2, 2), onPython('tasks.add', 2))).applyAsync());
+    assert.deepEqual(await chains.get(30_000), [3, 6]);
   });
 
   it('a failing Node header task fails the body with ChordError', async () => {

@@ -555,6 +555,18 @@ impl Shared {
             uuid::Uuid::new_v4().to_string()
         })
         .map_err(|reason| CeleryError::InvalidOption { name: "link".into(), reason })?;
+        // A chord step: Celery's chord counting must know its size before any header task ends.
+        for (group_id, size) in &plan.chord_sizes {
+            match self.backend.as_ref() {
+                ResultBackend::Redis(redis) => redis.prepare_chord(group_id, *size).await?,
+                _ => {
+                    return Err(CeleryError::InvalidOption {
+                        name: "chord".into(),
+                        reason: "a chord needs the Redis result backend".into(),
+                    })
+                }
+            }
+        }
         for planned in plan.tasks {
             let request = TaskRequest {
                 name: &planned.name,
