@@ -70,6 +70,20 @@ export declare class ResultBackendWrapper {
    * RPC backend has no chord support).
    */
   prepareChord(groupId: string, size: number): Promise<void>
+  /**
+   * Redis: subscribes these tasks' channels; their ready states then arrive through
+   * `nextReady`. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+   */
+  registerReady(taskIds: Array<string>): Promise<void>
+  cancelReady(taskIds: Array<string>): void
+  /**
+   * Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless
+   * woken (`wakeReady`, `close`).
+   */
+  nextReady(): Promise<Array<Array<string>>>
+  wakeReady(): void
+  /** Redis: many stored metas in one `MGET`, in order; null where nothing is stored. */
+  getTaskMetas(taskIds: Array<string>): Promise<Array<string | undefined | null>>
   /** Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`. */
   waitForReady(taskId: string, timeoutMs?: number | undefined | null, pollIntervalMs?: number | undefined | null): Promise<WaitResult>
   close(): Promise<void>

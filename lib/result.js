@@ -22,6 +22,9 @@ function timeoutError(taskId) {
   return error;
 }
 
+/** The longest delay setTimeout keeps (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class AsyncResult {
   /**
    * @param backend any object with `getTaskMeta(taskId)`; it is looked up at call time, so spies
@@ -70,10 +73,10 @@ class AsyncResult {
   }
 
   /** Waits for a ready state; resolves the result on SUCCESS, rejects otherwise. */
-  async get(timeout, interval = 500) {
-    const meta = this._final || (await this._waitForReady(timeout, interval));
-    if (meta.status === 'SUCCESS') return meta.result;
-    throw taskError(this.taskId, meta);
+  get(timeout, interval = 500) {
+    const outcome = (meta) => (meta.status === 'SUCCESS' ? meta.result : Promise.reject(taskError(this.taskId, meta)));
+    if (this._final) return Promise.resolve(this._final).then(outcome);
+    return this._waitForReady(timeout, interval).then(outcome);
   }
 
   /**
@@ -173,23 +176,68 @@ class AsyncResult {
   /** One backend read; calls made while one is in flight share it. */
   _lookup() {
     if (!this._reading) {
-      this._reading = (async () => {
-        try {
-          const meta = await this.backend.getTaskMeta(this.taskId);
+      let read;
+      try {
+        read = Promise.resolve(this.backend.getTaskMeta(this.taskId));
+      } catch (error) {
+        read = Promise.reject(error); // a user backend that throws instead of rejecting
+      }
+      this._reading = read.then(
+        (meta) => {
+          this._reading = null;
           if (meta && READY_STATES.has(meta.status)) this._final = meta;
           return meta;
-        } finally {
+        },
+        (error) => {
           this._reading = null;
-        }
-      })();
+          throw error;
+        },
+      );
     }
     return this._reading;
   }
 
-  async _waitForReady(timeout, interval) {
+  _waitForReady(timeout, interval) {
     const failure = this._publishFailure();
-    const wait = typeof this.backend._waitForReady === 'function' ? this._pushWait(timeout, interval) : this._pollWait(timeout, interval);
+    let wait;
+    if (typeof this.backend._awaitReady === 'function') wait = this._batchWait(timeout, interval);
+    else if (typeof this.backend._waitForReady === 'function') wait = this._pushWait(timeout, interval);
+    else wait = this._pollWait(timeout, interval);
     return failure ? Promise.race([wait, failure]) : wait;
+  }
+
+  /**
+   * Redis: subscribed with every other get() of the tick, then one read through getTaskMeta (a
+   * result stored before is not missed), then the pushed ready meta, without reading it again.
+   * Timers only for a given timeout. Without pub/sub, falls back to waiting one by one.
+   */
+  async _batchWait(timeout, interval) {
+    const waiter = this.backend._awaitReady(this.taskId);
+    let timer = null;
+    try {
+      try {
+        await waiter.subscribed;
+      } catch (error) {
+        if (error && error.code === 'ERR_CELERY_DISCONNECTED') throw error;
+        return await this._pushWait(timeout, interval);
+      }
+      const stored = this._final || (await this._lookup());
+      if (stored && READY_STATES.has(stored.status)) return stored;
+      // A timeout setTimeout cannot hold (Infinity, more than ~24 days) is no limit, as before.
+      const pushed = timeout > 0 && timeout <= MAX_TIMER_MS
+        ? Promise.race([waiter.meta, new Promise((_, reject) => (timer = setTimeout(() => reject(timeoutError(this.taskId)), timeout)))])
+        : waiter.meta;
+      const text = await pushed;
+      if (text === null) {
+        throw celeryError('ERR_CELERY_DISCONNECTED', `waiting for task ${this.taskId} was cancelled: the client is disconnected`);
+      }
+      const meta = parseMeta(text, this.backend.decoding);
+      this._final = meta;
+      return meta;
+    } finally {
+      clearTimeout(timer);
+      waiter.cancel();
+    }
   }
 
   /** Our backends signal readiness; the meta itself is then read once through getTaskMeta. */

@@ -104,6 +104,15 @@ pub struct RedisBackend {
     closed: AtomicBool,
     /// Celery's `result_expires`: the TTL of saved groups and chord keys, and the default of stores.
     result_expires: Duration,
+    /// Ready states of the tasks registered with [`Self::register_ready`], in arrival order.
+    ready: ReadyQueue,
+}
+
+/// Where batch waiters' ready states go: one queue per backend, drained by [`RedisBackend::next_ready`].
+struct ReadyQueue {
+    sender: mpsc::UnboundedSender<(String, ResultMeta)>,
+    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, ResultMeta)>>,
+    wake: tokio::sync::Notify,
 }
 
 impl RedisBackend {
@@ -115,6 +124,10 @@ impl RedisBackend {
             connecting: Default::default(),
             closed: AtomicBool::default(),
             result_expires,
+            ready: {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                ReadyQueue { sender, receiver: tokio::sync::Mutex::new(receiver), wake: Default::default() }
+            },
         }
     }
 
@@ -151,6 +164,66 @@ impl RedisBackend {
         if let Some(hub) = self.hub.lock().unwrap().take() {
             hub.cancel_all();
         }
+        self.ready.wake.notify_one();
+    }
+
+    /// Many `get()`s at once, without a future each: the tasks' channels are subscribed (one
+    /// SUBSCRIBE for all), and each task's ready state, once published, is queued for
+    /// [`Self::next_ready`]. The caller reads the stored states itself after this resolves, so
+    /// a result stored before the subscription is not missed.
+    pub async fn register_ready(&self, task_ids: &[String]) -> Result<()> {
+        let hub = self.hub().await?;
+        let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
+        for (key, id) in keys.iter().zip(task_ids) {
+            hub.add_listener(key, Listener::Queued(id.clone(), self.ready.sender.clone()));
+        }
+        if hub.subscribe_all(&keys).await {
+            return Ok(());
+        }
+        for key in &keys {
+            hub.remove_queued(key);
+        }
+        Err(CeleryError::Backend("waiting for results this way needs Redis pub/sub (RESP3)".into()))
+    }
+
+    /// Stops queueing the ready states of these tasks (their waiters gave up).
+    pub fn cancel_ready(&self, task_ids: &[String]) {
+        if let Some(hub) = self.hub.lock().unwrap().as_ref() {
+            for id in task_ids {
+                hub.remove_queued(&self.key(id));
+            }
+        }
+    }
+
+    /// The ready states queued since the last call, `(task id, meta)`; waits for at least one.
+    /// Answers an empty batch when woken by [`Self::wake_ready`] or `close`.
+    pub async fn next_ready(&self) -> Vec<(String, ResultMeta)> {
+        let mut receiver = self.ready.receiver.lock().await;
+        let mut batch = Vec::new();
+        tokio::select! {
+            first = receiver.recv() => batch.extend(first),
+            _ = self.ready.wake.notified() => return batch,
+        }
+        while let Ok(next) = receiver.try_recv() {
+            batch.push(next);
+        }
+        batch
+    }
+
+    /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
+    pub fn wake_ready(&self) {
+        self.ready.wake.notify_one();
+    }
+
+    /// Many stored metas in one `MGET`, in order; `None` where nothing is stored.
+    pub async fn get_task_metas(&self, task_ids: &[String]) -> Result<Vec<Option<String>>> {
+        if task_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut connection = self.hub().await?.connection.clone();
+        let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
+        let values: Vec<Option<Vec<u8>>> = connection.mget(&keys).await.map_err(|e| self.backend_error(&e))?;
+        Ok(values.into_iter().map(|value| value.and_then(|bytes| String::from_utf8(bytes).ok())).collect())
     }
 
     pub async fn ready(&self) -> Result<()> {
@@ -397,9 +470,11 @@ struct Hub {
     changes: mpsc::UnboundedSender<String>,
 }
 
-/// Who listens on a key: a `get()` wants the ready state only; a state watcher wants every one.
+/// Who listens on a key: a `get()` wants the ready state only (for itself, or queued with the
+/// task id for a batch of them); a state watcher wants every one.
 enum Listener {
     Ready(oneshot::Sender<ResultMeta>),
+    Queued(String, mpsc::UnboundedSender<(String, ResultMeta)>),
     Every(mpsc::UnboundedSender<ResultMeta>),
 }
 
@@ -449,6 +524,39 @@ impl Hub {
         }
     }
 
+    /// Removes the queued (batch) listeners of a key.
+    fn remove_queued(&self, key: &str) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(waiters) = state.waiters.get_mut(key) {
+            waiters.retain(|(_, listener)| !matches!(listener, Listener::Queued(..)));
+            if waiters.is_empty() {
+                state.waiters.remove(key);
+                let _ = self.changes.send(key.to_string());
+            }
+        }
+    }
+
+    /// Resolves once the reconciler has handled every key: true if all are subscribed.
+    async fn subscribe_all(&self, keys: &[String]) -> bool {
+        let mut answers = Vec::with_capacity(keys.len());
+        {
+            let mut state = self.state.lock().unwrap();
+            for key in keys {
+                let (tx, rx) = oneshot::channel();
+                state.pending_subscribes.entry(key.clone()).or_default().push(tx);
+                answers.push(rx);
+            }
+        }
+        for key in keys {
+            let _ = self.changes.send(key.clone());
+        }
+        let mut all = true;
+        for answer in answers {
+            all &= answer.await.unwrap_or(false);
+        }
+        all
+    }
+
     /// Resolves when the channel is subscribed (true) or cannot be (false → poll instead).
     async fn subscribe(&self, key: &str) -> std::result::Result<(), ()> {
         let (tx, rx) = oneshot::channel();
@@ -471,6 +579,9 @@ impl Hub {
             match listener {
                 Listener::Ready(tx) if ready => {
                     let _ = tx.send(meta.clone());
+                }
+                Listener::Queued(task_id, tx) if ready => {
+                    let _ = tx.send((task_id, meta.clone()));
                 }
                 Listener::Every(tx) => {
                     if tx.send(meta.clone()).is_ok() && !ready {

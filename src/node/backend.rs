@@ -180,6 +180,39 @@ impl ResultBackendWrapper {
             .map_err(to_js_error)
     }
 
+    /// Redis: subscribes these tasks' channels; their ready states then arrive through
+    /// `nextReady`. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+    #[napi]
+    pub async fn register_ready(&self, task_ids: Vec<String>) -> Result<()> {
+        self.redis("batch waiting")?.register_ready(&task_ids).await.map_err(to_js_error)
+    }
+
+    #[napi]
+    pub fn cancel_ready(&self, task_ids: Vec<String>) -> Result<()> {
+        self.redis("batch waiting")?.cancel_ready(&task_ids);
+        Ok(())
+    }
+
+    /// Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless
+    /// woken (`wakeReady`, `close`).
+    #[napi]
+    pub async fn next_ready(&self) -> Result<Vec<Vec<String>>> {
+        let batch = self.redis("batch waiting")?.next_ready().await;
+        Ok(batch.into_iter().map(|(id, meta)| vec![id, meta.json]).collect())
+    }
+
+    #[napi]
+    pub fn wake_ready(&self) -> Result<()> {
+        self.redis("batch waiting")?.wake_ready();
+        Ok(())
+    }
+
+    /// Redis: many stored metas in one `MGET`, in order; null where nothing is stored.
+    #[napi]
+    pub async fn get_task_metas(&self, task_ids: Vec<String>) -> Result<Vec<Option<String>>> {
+        self.redis("batch reads")?.get_task_metas(&task_ids).await.map_err(to_js_error)
+    }
+
     /// Waits for a ready state. `timeout_ms` absent or 0 waits forever, as celery-node's `get()`.
     #[napi]
     pub async fn wait_for_ready(
