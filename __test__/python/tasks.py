@@ -187,6 +187,12 @@ def sleep(seconds, value=None):
     return value
 
 
+@app.task(name="tasks.now")
+def now():
+    """The worker's clock when the task ran (time.time()): when it ran, and in what order."""
+    return time.time()
+
+
 def _redis_client(task):
     client = getattr(task.backend, "client", None)
     if client is not None and hasattr(client, "exists"):
