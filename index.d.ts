@@ -249,13 +249,14 @@ export interface SendOptions {
    * (`client.broker.replyTo`): where `rpc://` results of this task are sent. This client's own
    * `rpc://` backend then never sees them: its `get()` only waits.
    */
-  /**
-   * A named exchange to publish to, with `routingKey` (default: the queue name), as
-   * `apply_async(exchange=..., routing_key=...)`. Its bindings pick the queues; a key no queue
-   * is bound with rejects `sent` with `ERR_CELERY_UNROUTABLE`.
-   */
   /** `'zlib'` or `'gzip'` (the same zlib stream in kombu): compresses the body, as `apply_async(compression=...)`. */
   compression?: 'zlib' | 'gzip';
+  /**
+   * A named exchange to publish to, with `routingKey`, as `apply_async(exchange=...,
+   * routing_key=...)`. Its bindings pick the queues; a key no queue is bound with rejects `sent`
+   * with `ERR_CELERY_UNROUTABLE`. One without the other is ignored (the task goes to its queue),
+   * as in Celery.
+   */
   exchange?: string;
   routingKey?: string;
   replyTo?: string;

@@ -445,7 +445,7 @@ for (const transport of ['redis', 'amqp']) {
         }
         assert.ok(outcomes.refused, 'the refused message never settled (5 s)');
         assert.equal(outcomes.refused.code, 'ERR_CELERY_PUBLISH_FAILED');
-        assert.match(outcomes.refused.message, /PRECONDITION_FAILED|invalid expiration/);
+        assert.match(outcomes.refused.message, /expiration/);
         assert.deepEqual(outcomes.next, { label: 'next', sent: true });
       });
     }

@@ -302,6 +302,11 @@ impl Writer {
         let mut result = Ok(());
         for seq in seqs {
             let Some(publication) = self.unconfirmed.lock().unwrap().get(seq).cloned() else { continue };
+            if let Some(refusal) = refused_expiration(&publication.message) {
+                // RabbitMQ would close the channel for it, and the re-send would meet the same.
+                self.fail(&[publication.seq], refusal);
+                continue;
+            }
             let checked = match &publication.destination {
                 Destination::Queue(queue) => self.declare(queue).await,
                 Destination::Exchange { name, .. } => self.check_exchange(name).await,
@@ -508,6 +513,20 @@ pub(crate) async fn declare_queue(channel: &Channel, queue: &str, topology: &Top
             .await?;
     }
     Ok(())
+}
+
+/// RabbitMQ refuses a per-message TTL above ten years (`406 PRECONDITION_FAILED invalid
+/// expiration`, closing the channel): such an `expires` fails its message instead.
+const MAX_EXPIRATION_MS: u64 = 315_360_000_000;
+
+fn refused_expiration(message: &TaskMessage) -> Option<CeleryError> {
+    let expiration = message.properties.expiration.as_deref()?;
+    let too_far = expiration.parse::<u64>().map_or(true, |ms| ms > MAX_EXPIRATION_MS);
+    too_far.then(|| {
+        CeleryError::PublishFailed(format!(
+            "RabbitMQ refuses an expiration of {expiration} ms (expires); at most {MAX_EXPIRATION_MS} ms (ten years)"
+        ))
+    })
 }
 
 /// Properties and body as py-amqp sends a Celery task (spec §4.2): raw JSON body, persistent.

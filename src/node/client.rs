@@ -18,7 +18,7 @@ use crate::broker::{Broker, Destination, OutcomeSender, PublishOutcome};
 use crate::client::{producer_for_this_process, Client};
 use crate::error::CeleryError;
 use crate::protocol::canvas::{CanvasPlan, CanvasResult};
-use crate::protocol::time::from_unix_seconds;
+use crate::protocol::time::from_unix_millis;
 use crate::protocol::{Expiry, ProtocolVersion, RedisKeyLayout, TaskOptions, TaskRequest};
 use crate::redis_connection::{RedisOptions, RedisTarget};
 
@@ -113,8 +113,10 @@ impl ClientWrapper {
             kwargs_json: kwargs_json.as_deref(),
             options: &options,
         };
-        let destination = match exchange {
-            Some(name) if !name.is_empty() => Destination::Exchange { name, routing_key: routing_key.unwrap_or(queue) },
+        // As Celery's `send_task_message` with its default direct exchange type: an exchange
+        // without a routing key (or a key without an exchange) sends straight to the queue.
+        let destination = match (exchange, routing_key) {
+            (Some(name), Some(routing_key)) if !name.is_empty() => Destination::Exchange { name, routing_key },
             _ => Destination::Queue(queue),
         };
         within_runtime_if_available(|| self.client.send_task(seq as u64, &request, destination, version));
@@ -218,11 +220,8 @@ fn task_options(input: SendOptions) -> Result<TaskOptions> {
         .transpose()?;
     Ok(TaskOptions {
         countdown: input.countdown,
-        eta: input.eta.map(|ms| from_unix_seconds(ms / 1000.0)),
-        expires: input
-            .expires_at
-            .map(|ms| Expiry::At(from_unix_seconds(ms / 1000.0)))
-            .or(input.expires_in.map(Expiry::In)),
+        eta: input.eta.map(from_unix_millis),
+        expires: input.expires_at.map(|ms| Expiry::At(from_unix_millis(ms))).or(input.expires_in.map(Expiry::In)),
         priority,
         time_limit: input.time_limit,
         soft_time_limit: input.soft_time_limit,

@@ -106,6 +106,19 @@ pub fn from_unix_seconds(seconds: f64) -> SystemTime {
     }
 }
 
+/// Milliseconds since the Unix epoch (JS `Date.getTime()`), exactly: `.123` stays `.123000`,
+/// where going through fractional seconds could land a microsecond early.
+pub fn from_unix_millis(ms: f64) -> SystemTime {
+    let micros = (ms * 1000.0).round();
+    if micros.is_nan() || micros <= 0.0 {
+        return UNIX_EPOCH;
+    }
+    match u64::try_from(micros as u128).ok().and_then(|m| UNIX_EPOCH.checked_add(Duration::from_micros(m))) {
+        Some(at) => at.min(python_datetime_max()),
+        None => python_datetime_max(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +146,16 @@ mod tests {
         for bad in ["", "soon", "2026-13-01T00:00:00", "2026-11-25Tab:00:00", "2026-11-25T00:00:00+5"] {
             assert_eq!(parse_iso8601(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn javascript_milliseconds_keep_their_exact_instant() {
+        // 1_795_606_000_123 ms: through f64 seconds this was written .122999.
+        assert_eq!(format_iso8601(from_unix_millis(1_795_606_000_123.0)), "2026-11-25T11:26:40.123000+00:00");
+        assert_eq!(format_iso8601(from_unix_millis(1_100_000_000_123.0)), "2004-11-09T11:33:20.123000+00:00");
+        assert_eq!(from_unix_millis(f64::NAN), UNIX_EPOCH);
+        assert_eq!(from_unix_millis(-5.0), UNIX_EPOCH);
+        assert_eq!(from_unix_millis(8.64e15), python_datetime_max());
     }
 
     #[test]
