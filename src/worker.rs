@@ -118,6 +118,8 @@ struct Shared {
     publishes: Mutex<HashMap<u64, oneshot::Sender<Option<CeleryError>>>>,
     /// Becomes true when stopping: tasks that have not started go back to the broker.
     stopping: watch::Sender<bool>,
+    /// Told whenever the last running job ends.
+    idle: tokio::sync::Notify,
     /// Finishing work (stores, follow-ups, acks) still in flight.
     finishing: Mutex<tokio::task::JoinSet<()>>,
     /// Tasks waiting for their ETA or a concurrency slot.
@@ -150,6 +152,7 @@ impl Worker {
             next_seq: AtomicU64::new(1),
             publishes: Mutex::default(),
             stopping: watch::channel(false).0,
+            idle: Default::default(),
             finishing: Default::default(),
             waiting: Default::default(),
         });
@@ -197,7 +200,14 @@ impl Worker {
     /// Ends a job: stores its state, sends what follows, acknowledges. A job already ended
     /// (by its time limit) is ignored.
     pub fn finish(&self, job_id: u64, outcome: Outcome) {
-        let Some(running) = self.shared.running.lock().unwrap().remove(&job_id) else { return };
+        let running = {
+            let mut jobs = self.shared.running.lock().unwrap();
+            let Some(running) = jobs.remove(&job_id) else { return };
+            if jobs.is_empty() {
+                self.shared.idle.notify_waiters();
+            }
+            running
+        };
         let shared = self.shared.clone();
         spawn_tracked(&self.shared.finishing, async move { shared.complete(running, outcome).await });
     }
@@ -224,9 +234,18 @@ impl Worker {
         self.shared.stopping.send_replace(true);
         let mut waiting = std::mem::take(&mut *self.shared.waiting.lock().unwrap());
         while waiting.join_next().await.is_some() {}
-        let started = tokio::time::Instant::now();
-        while !self.shared.running.lock().unwrap().is_empty() && started.elapsed() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let until = tokio::time::Instant::now() + deadline;
+        loop {
+            let idle = self.shared.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.shared.running.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::select! {
+                _ = idle => {}
+                _ = tokio::time::sleep_until(until) => break,
+            }
         }
         let abandoned: Vec<Running> = self.shared.running.lock().unwrap().drain().map(|(_, r)| r).collect();
         for running in abandoned {
@@ -293,6 +312,11 @@ impl Shared {
 
     async fn receive(self: Arc<Self>, delivery: Delivery) {
         let Delivery { tag, message, queue, redelivered } = delivery;
+        if *self.stopping.borrow() {
+            // Taken before the stop and not started: back to the broker.
+            let _ = self.consumer.requeue(tag).await;
+            return;
+        }
         let raw = match message {
             Ok(raw) => raw,
             Err(reason) => {
