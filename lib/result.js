@@ -22,6 +22,76 @@ function timeoutError(taskId) {
   return error;
 }
 
+/**
+ * One pending `get()` on a batching backend: the backend calls `stored` (what was there when it
+ * subscribed), `pushed` (a ready state published later), `fail`, `disconnected` or `fallback`
+ * (no pub/sub: wait on its own); the first outcome settles it. One object and no Promise chain per
+ * pending `get()`.
+ */
+class BatchWait {
+  constructor(result, resolve, reject, timeout, interval) {
+    this.result = result;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.timeout = timeout;
+    this.interval = interval;
+    this.timer = null;
+    this.registers = false;
+  }
+
+  stored(meta) {
+    if (meta && READY_STATES.has(meta.status)) this._done(meta);
+  }
+
+  pushed(text) {
+    if (!this.resolve) return;
+    let meta;
+    try {
+      meta = parseMeta(text, this.result.backend.decoding);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    this._done(meta);
+  }
+
+  disconnected() {
+    this.fail(celeryError('ERR_CELERY_DISCONNECTED', `waiting for task ${this.result.taskId} was cancelled: the client is disconnected`));
+  }
+
+  fallback(error) {
+    if (error && error.code === 'ERR_CELERY_DISCONNECTED') {
+      this.fail(error);
+      return;
+    }
+    const { resolve, reject } = this;
+    this._finish();
+    if (resolve) this.result._pushWait(this.timeout, this.interval).then(resolve, reject);
+  }
+
+  fail(error) {
+    const { reject } = this;
+    this._finish();
+    if (reject) reject(error);
+  }
+
+  _done(meta) {
+    const { resolve } = this;
+    this._finish();
+    if (!resolve) return;
+    this.result._final = meta;
+    resolve(meta);
+  }
+
+  _finish() {
+    if (!this.resolve) return;
+    this.resolve = null;
+    this.reject = null;
+    clearTimeout(this.timer);
+    this.result.backend._cancelReady(this);
+  }
+}
+
 /** The longest delay setTimeout keeps (2^31 − 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -206,38 +276,14 @@ class AsyncResult {
     return failure ? Promise.race([wait, failure]) : wait;
   }
 
-  /**
-   * Redis: subscribed with every other get() of the tick, then one read through getTaskMeta (a
-   * result stored before is not missed), then the pushed ready meta, without reading it again.
-   * Timers only for a given timeout. Without pub/sub, falls back to waiting one by one.
-   */
-  async _batchWait(timeout, interval) {
-    const waiter = this.backend._awaitReady(this.taskId);
-    let timer = null;
-    try {
-      try {
-        await waiter.subscribed;
-      } catch (error) {
-        if (error && error.code === 'ERR_CELERY_DISCONNECTED') throw error;
-        return await this._pushWait(timeout, interval);
-      }
-      const stored = this._final || (await this._lookup());
-      if (stored && READY_STATES.has(stored.status)) return stored;
+  /** Redis: one wait record, settled by the backend's batches (see `BatchWait`). */
+  _batchWait(timeout, interval) {
+    return new Promise((resolve, reject) => {
+      const wait = new BatchWait(this, resolve, reject, timeout, interval);
       // A timeout setTimeout cannot hold (Infinity, more than ~24 days) is no limit, as before.
-      const pushed = timeout > 0 && timeout <= MAX_TIMER_MS
-        ? Promise.race([waiter.meta, new Promise((_, reject) => (timer = setTimeout(() => reject(timeoutError(this.taskId)), timeout)))])
-        : waiter.meta;
-      const text = await pushed;
-      if (text === null) {
-        throw celeryError('ERR_CELERY_DISCONNECTED', `waiting for task ${this.taskId} was cancelled: the client is disconnected`);
-      }
-      const meta = parseMeta(text, this.backend.decoding);
-      this._final = meta;
-      return meta;
-    } finally {
-      clearTimeout(timer);
-      waiter.cancel();
-    }
+      if (timeout > 0 && timeout <= MAX_TIMER_MS) wait.timer = setTimeout(() => wait.fail(timeoutError(this.taskId)), timeout);
+      this.backend._awaitReady(this.taskId, wait);
+    });
   }
 
   /** Our backends signal readiness; the meta itself is then read once through getTaskMeta. */

@@ -1,36 +1,15 @@
 'use strict';
-// Calls made in the same tick, answered by one native call: `get()`s issued in a loop cost one
-// MGET and one SUBSCRIBE between them instead of one native Promise each.
+// Calls made in the same tick, answered by one native call: the `getTaskMeta`s of a loop cost one
+// MGET between them instead of one native Promise each.
 
 const MAX_BATCH = 10_000;
 
 class TickBatch {
-  /** @param run (keys) => Promise<values in the same order> (or Promise<void> for all) */
+  /** @param run (keys) => Promise<values in the same order> */
   constructor(run) {
     this._run = run;
     this._keys = [];
     this._waiters = [];
-    this._shared = null;
-  }
-
-  /** Like `request`, for a `run` whose answer is the same for every key: one Promise per batch. */
-  requestShared(key) {
-    if (this._keys.length === 0) {
-      queueMicrotask(() => this._flushShared());
-      this._shared = new Promise((resolve, reject) => this._waiters.push(resolve, reject));
-    }
-    this._keys.push(key);
-    return this._shared;
-  }
-
-  _flushShared() {
-    const keys = this._keys;
-    const [resolve, reject] = this._waiters;
-    this._keys = [];
-    this._waiters = [];
-    const parts = [];
-    for (let from = 0; from < keys.length; from += MAX_BATCH) parts.push(this._run(keys.slice(from, from + MAX_BATCH)));
-    Promise.all(parts).then(() => resolve(), reject);
   }
 
   /** The answer for `key`: `run`'s value at its position. */

@@ -4,6 +4,9 @@ const NativeBackend = require('./native');
 const { fromNative } = require('../errors');
 const { parseMeta } = require('../result-decoding');
 const { TickBatch } = require('../tick-batch');
+
+/** Keys per native call. */
+const BATCH = 10_000;
 const { redisOptionsJson } = require('../transport-url');
 
 /**
@@ -18,8 +21,9 @@ class RedisBackend extends NativeBackend {
     this._reads = new TickBatch((ids) =>
       this._native.getTaskMetas(ids).then((texts) => texts.map((text) => parseMeta(text, this.decoding)), (e) => Promise.reject(fromNative(e))),
     );
-    this._registrations = new TickBatch((ids) => this._native.registerReady(ids).catch((e) => Promise.reject(fromNative(e))));
-    this._readyWaiters = new Map(); // task id → the resolve of its waiter, or an array of them
+    this._readyWaiters = new Map(); // task id → its wait record, or an array of them
+    this._tick = []; // wait records taken since the last registration
+    this._cancels = []; // task ids whose last record left
     this._pump = null;
     this._closed = false;
   }
@@ -30,51 +34,82 @@ class RedisBackend extends NativeBackend {
   }
 
   /**
-   * Waits for the task's ready state to be pushed: `{ subscribed, meta, cancel }`. `subscribed`
-   * resolves once a result published from now on cannot be missed (the caller then reads what is
-   * already stored); it rejects when Redis cannot push, and the caller waits another way.
-   * `meta` resolves with the ready meta's text, or null when the client disconnected.
+   * Takes a pending `get()` (a wait record, see `BatchWait` in lib/result.js). The records of one
+   * tick subscribe together; then what is already stored is read (one MGET for all, or each
+   * through a replaced `getTaskMeta`, so spies see their call); then pushed ready states settle
+   * them. Without pub/sub each record falls back to waiting on its own.
    */
-  _awaitReady(taskId) {
-    let entry;
-    const meta = new Promise((resolve) => (entry = resolve));
+  _awaitReady(taskId, wait) {
     if (this._closed) {
-      entry(null);
-      return { subscribed: Promise.resolve(), meta, cancel() {} };
+      wait.disconnected();
+      return;
     }
-    // One waiter per task is the rule: kept as is; more become an array.
     const current = this._readyWaiters.get(taskId);
-    if (current === undefined) this._readyWaiters.set(taskId, entry);
-    else if (Array.isArray(current)) current.push(entry);
-    else this._readyWaiters.set(taskId, [current, entry]);
-    const subscribed = current === undefined ? this._registration(taskId) : Promise.resolve();
-    const cancel = () => this._cancelReady(taskId, entry);
-    return { subscribed, meta, cancel };
+    if (current === undefined) this._readyWaiters.set(taskId, wait);
+    else if (Array.isArray(current)) current.push(wait);
+    else this._readyWaiters.set(taskId, [current, wait]);
+    wait.registers = current === undefined;
+    if (this._tick.length === 0) queueMicrotask(() => this._registerTick());
+    this._tick.push(wait);
   }
 
-  /** Subscribes with every other task of this tick; one Promise for them all. */
-  _registration(taskId) {
-    const shared = this._registrations.requestShared(taskId);
-    if (!shared._watched) {
-      shared._watched = true;
-      shared.then(() => this._startPump(), () => {});
+  _registerTick() {
+    const waits = this._tick;
+    this._tick = [];
+    const ids = waits.filter((wait) => wait.registers).map((wait) => wait.result.taskId);
+    const chunks = [];
+    for (let from = 0; from < ids.length; from += BATCH) chunks.push(this._native.registerReady(ids.slice(from, from + BATCH)));
+    Promise.all(chunks).then(
+      () => {
+        this._startPump();
+        this._readStored(waits);
+      },
+      (error) => {
+        for (const wait of waits) {
+          this._cancelReady(wait);
+          wait.fallback(fromNative(error));
+        }
+      },
+    );
+  }
+
+  /** The results stored before the subscriptions: one MGET per chunk, unless getTaskMeta was replaced. */
+  _readStored(waits) {
+    if (this.getTaskMeta !== RedisBackend.prototype.getTaskMeta) {
+      for (const wait of waits) wait.result._lookup().then((meta) => wait.stored(meta), (error) => wait.fail(error));
+      return;
     }
-    return shared;
+    for (let from = 0; from < waits.length; from += BATCH) {
+      const part = waits.slice(from, from + BATCH);
+      this._native.getTaskMetas(part.map((wait) => wait.result.taskId)).then(
+        (texts) => texts.forEach((text, i) => part[i].stored(parseMeta(text, this.decoding))),
+        (error) => part.forEach((wait) => wait.fail(fromNative(error))),
+      );
+    }
   }
 
-  _cancelReady(taskId, entry) {
+  /** A record that is done (or gives up) leaves; the last one of a task ends its subscription. */
+  _cancelReady(wait) {
+    const taskId = wait.result.taskId;
     const current = this._readyWaiters.get(taskId);
     if (current === undefined) return;
     if (Array.isArray(current)) {
-      const i = current.indexOf(entry);
+      const i = current.indexOf(wait);
       if (i < 0) return;
       current.splice(i, 1);
       if (current.length > 0) return;
-    } else if (current !== entry) {
+    } else if (current !== wait) {
       return;
     }
     this._readyWaiters.delete(taskId);
-    this._native.cancelReady([taskId]);
+    if (this._cancels.length === 0) queueMicrotask(() => this._flushCancels());
+    this._cancels.push(taskId);
+  }
+
+  _flushCancels() {
+    const ids = this._cancels;
+    this._cancels = [];
+    this._native.cancelReady(ids);
     if (this._readyWaiters.size === 0 && this._pump) this._native.wakeReady(); // lets the pump end
   }
 
@@ -87,8 +122,8 @@ class RedisBackend extends NativeBackend {
             const waiters = this._readyWaiters.get(taskId);
             if (waiters === undefined) continue;
             this._readyWaiters.delete(taskId);
-            if (Array.isArray(waiters)) for (const waiter of waiters) waiter(text);
-            else waiters(text);
+            if (Array.isArray(waiters)) for (const wait of waiters) wait.pushed(text);
+            else waiters.pushed(text);
           }
         }
       } finally {
@@ -101,7 +136,7 @@ class RedisBackend extends NativeBackend {
     this._closed = true;
     const closing = super.disconnect();
     for (const waiters of this._readyWaiters.values()) {
-      for (const waiter of [].concat(waiters)) waiter(null);
+      for (const wait of [].concat(waiters)) wait.disconnected();
     }
     this._readyWaiters.clear();
     return closing;
