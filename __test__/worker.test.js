@@ -318,6 +318,23 @@ describe('Node client → Node worker', () => {
     await dropResults(url, ids);
   });
 
+  it('refuses bad options with a typed error from whenStarted(), and start() only logs it', async () => {
+    for (const options of [{ concurrency: -1 }, { prefetch: 1.5 }, { visibilityTimeout: 'soon' }, { queues: 'q' }]) {
+      const bad = createWorker(url, url, queue, options);
+      await assert.rejects(bad.whenStarted(), { code: 'ERR_CELERY_INVALID_OPTION' });
+      const logged = [];
+      const original = console.error;
+      console.error = (error) => logged.push(error);
+      try {
+        assert.equal(await bad.start(), undefined);
+      } finally {
+        console.error = original;
+      }
+      assert.equal(logged.at(-1).code, 'ERR_CELERY_INVALID_OPTION');
+      await bad.disconnect();
+    }
+  });
+
   it('runs at most `concurrency` handlers at once, and holds the rest', async () => {
     worker = createWorker(url, url, queue, { concurrency: 2 });
     let running = 0;

@@ -6,7 +6,7 @@
 const os = require('node:os');
 const Base = require('./base');
 const { WorkerWrapper } = require('../binding');
-const { callNative, fromNative } = require('./errors');
+const { callNative, celeryError, fromNative } = require('./errors');
 const { TaskContext, Retry, TimeLimitExceeded, exceptionOf } = require('./task-context');
 
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -56,7 +56,9 @@ class Worker extends Base {
     console.info(`registered task: ${Object.keys(this.handlers)}`);
     return this.whenStarted().then(
       () => (/^rediss?:|^redis\+socket:/i.test(this.conf.CELERY_BROKER) ? this._pump : undefined),
-      (error) => console.error(error),
+      (error) => {
+        console.error(error);
+      },
     );
   }
 
@@ -71,6 +73,7 @@ class Worker extends Base {
 
   async _startNative() {
     const options = this.options;
+    checkOptions(options);
     const queues = options.queues && options.queues.length ? [...options.queues] : [this.conf.CELERY_QUEUE];
     const broker = this.broker;
     const config = {
@@ -281,6 +284,22 @@ class Worker extends Base {
         (error) => this.backend.storeResult(id, error, 'FAILURE'),
       );
     };
+  }
+}
+
+/** Worker options that must be numbers: counts are whole, times may have fractions. */
+function checkOptions(options) {
+  const check = (name, whole) => {
+    const value = options[name];
+    if (value == null) return;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value))) {
+      throw celeryError('ERR_CELERY_INVALID_OPTION', `invalid option ${name}: must be a ${whole ? 'whole ' : ''}number ≥ 0, got ${String(value)}`, TypeError);
+    }
+  };
+  for (const name of ['concurrency', 'prefetch']) check(name, true);
+  for (const name of ['visibilityTimeout', 'resultExpires', 'timeLimit', 'softTimeLimit', 'stopTimeout']) check(name, false);
+  if (options.queues != null && (!Array.isArray(options.queues) || options.queues.some((q) => typeof q !== 'string' || !q))) {
+    throw celeryError('ERR_CELERY_INVALID_OPTION', 'invalid option queues: must be an array of queue names', TypeError);
   }
 }
 
