@@ -71,6 +71,11 @@ for (const setup of SETUPS) {
       assert.deepEqual([unknown.status, unknown.excType, unknown.excModule], ['FAILURE', 'NotRegistered', 'celery.exceptions']);
     });
 
+    it('consumes every priority (on Redis, kombu's priority lists)', async () => {
+      const lines = await fromPython(where, [0, 3, 5, 9].map((priority) => ({ name: 'node.add', args: [priority, 1], options: { priority } })));
+      assert.deepEqual(lines.map((line) => line.value), [1, 4, 6, 10]);
+    });
+
     it('reads protocol 1 messages too', async () => {
       const [added, echoed] = await fromPython(where, [
         { name: 'node.add', args: [2, 3], options: { countdown: 0.2 } },
