@@ -71,7 +71,7 @@ for (const setup of SETUPS) {
       assert.deepEqual([unknown.status, unknown.excType, unknown.excModule], ['FAILURE', 'NotRegistered', 'celery.exceptions']);
     });
 
-    it('consumes every priority (on Redis, kombu's priority lists)', async () => {
+    it('consumes every priority (on Redis, every one of kombu\'s priority lists)', async () => {
       const lines = await fromPython(where, [0, 3, 5, 9].map((priority) => ({ name: 'node.add', args: [priority, 1], options: { priority } })));
       assert.deepEqual(lines.map((line) => line.value), [1, 4, 6, 10]);
     });
