@@ -28,6 +28,8 @@ export declare class CanvasPlanWrapper {
 export declare class ClientWrapper {
   /** Validates the URL and options; connects only on first use. */
   constructor(brokerUrl: string, optionsJson?: string | undefined | null)
+  /** Python's `task_send_sent_event`: a `task-sent` event after each task from now on. */
+  sendSentEvents(enabled: boolean): void
   get origin(): string
   get replyTo(): string
   publish(seq: number, taskName: string, taskId: string, argsJson: string, kwargsJson: string | undefined | null, queue: string, protocol: number, options?: SendOptions | undefined | null): void

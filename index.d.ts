@@ -542,6 +542,8 @@ export interface ClientOptions {
   bigInt?: boolean;
   /** `'datetime'` (default): `Date` arguments travel as kombu datetimes, Python tasks get `datetime`s; `'string'`: ISO strings, as celery-node. */
   dates?: 'datetime' | 'string';
+  /** Python's `task_send_sent_event`: a `task-sent` event after each task, for Flower / `celery events`. Read when the broker is first used. */
+  sendSentEvent?: boolean;
 }
 
 export declare class Client extends Base {

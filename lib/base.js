@@ -30,6 +30,8 @@ class Base extends EventEmitter {
         ? { ...this.conf.CELERY_BROKER_OPTIONS, declareReplyQueue: true, replyQueueExpires: this._resultExpiresMs() }
         : this.conf.CELERY_BROKER_OPTIONS;
       this._broker = newCeleryBroker(this.conf.CELERY_BROKER, options);
+      // Python's task_send_sent_event, for monitors such as Flower (clients only).
+      if (this.options && this.options.sendSentEvent) this._broker._native.sendSentEvents(true);
       // Publish failures reach the caller through `result.sent` / `get()`; listeners of
       // 'error' hear about them too. Without a listener nothing is thrown.
       this._broker.onPublishError = (error) => {

@@ -7,18 +7,21 @@ use std::time::SystemTime;
 use crate::broker::{Broker, Destination, Publication};
 use crate::protocol::canvas::{plan_canvas, CanvasPlan};
 use crate::protocol::control::{revoke_command, PIDBOX_EXCHANGE};
+use crate::protocol::events::{task_sent_event, SentTo, EVENT_EXCHANGE, TASK_SENT_ROUTING_KEY};
 use crate::protocol::{encode_task, Producer, ProtocolVersion, TaskRequest};
 
 pub struct Client {
     broker: Arc<dyn Broker>,
     producer: Producer,
-    /// The Lamport clock control messages carry.
+    /// The Lamport clock control messages and events carry.
     clock: std::sync::atomic::AtomicU64,
+    /// Python's `task_send_sent_event`: a `task-sent` event after each task.
+    sent_events: std::sync::atomic::AtomicBool,
 }
 
 impl Client {
     pub fn new(broker: Arc<dyn Broker>, producer: Producer) -> Self {
-        Self { broker, producer, clock: Default::default() }
+        Self { broker, producer, clock: Default::default(), sent_events: Default::default() }
     }
 
     pub fn producer(&self) -> &Producer {
@@ -29,11 +32,36 @@ impl Client {
         &self.broker
     }
 
+    /// Sends a `task-sent` event after each task (protocol 2) from now on.
+    pub fn send_sent_events(&self, enabled: bool) {
+        self.sent_events.store(enabled, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Encodes and queues one task message; the outcome for `seq` arrives on the broker's
-    /// outcome channel.
+    /// outcome channel. A `task-sent` event follows it, when asked for, with sequence number
+    /// 0 (nobody waits for an event's outcome).
     pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, destination: Destination, version: ProtocolVersion) {
-        let message = encode_task(request, &self.producer, version, SystemTime::now());
+        let now = SystemTime::now();
+        let message = encode_task(request, &self.producer, version, now);
+        let event = self.sent_events.load(std::sync::atomic::Ordering::SeqCst).then(|| {
+            let to = match &destination {
+                Destination::Exchange { name, routing_key } => {
+                    SentTo { queue: routing_key, exchange: name, routing_key }
+                }
+                Destination::Queue(queue) | Destination::Reply(queue) => {
+                    SentTo { queue, exchange: "", routing_key: queue }
+                }
+                Destination::Event { exchange, routing_key } => SentTo { queue: routing_key, exchange, routing_key },
+            };
+            let clock = self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            task_sent_event(&message, to, &self.producer.origin, clock, now)
+        });
         self.broker.publish(Publication { seq, destination, message });
+        if let Some(event) = event.flatten() {
+            let destination =
+                Destination::Event { exchange: EVENT_EXCHANGE.into(), routing_key: TASK_SENT_ROUTING_KEY.into() };
+            self.broker.publish(Publication { seq: 0, destination, message: event });
+        }
     }
 
     /// Revokes tasks as Python's `app.control.revoke` does: a broadcast to the workers online.

@@ -311,6 +311,7 @@ impl Writer {
                 Destination::Queue(queue) => self.declare(queue).await,
                 Destination::Exchange { name, .. } => self.check_exchange(name).await,
                 Destination::Reply(_) => Ok(()),
+                Destination::Event { exchange, .. } => self.declare_event_exchange(exchange).await,
             };
             if let Err(refusal) = checked {
                 if !self.session.as_ref().is_some_and(|session| session.connection.status().connected()) {
@@ -328,12 +329,13 @@ impl Writer {
             let session = self.session.as_ref().expect("publishing needs a session");
             let (properties, body) = amqp_message(&publication.message);
             let options = BasicPublishOptions {
-                mandatory: !matches!(publication.destination, Destination::Reply(_)),
+                mandatory: matches!(publication.destination, Destination::Queue(_) | Destination::Exchange { .. }),
                 immediate: false,
             };
             let (exchange, routing_key) = match &publication.destination {
                 Destination::Queue(queue) | Destination::Reply(queue) => ("", queue.as_str()),
                 Destination::Exchange { name, routing_key } => (name.as_str(), routing_key.as_str()),
+                Destination::Event { exchange, routing_key } => (exchange.as_str(), routing_key.as_str()),
             };
             match session.channel.basic_publish(exchange.into(), routing_key.into(), options, body, properties).await {
                 Ok(confirm) => confirms.push((publication.seq, confirm)),
@@ -372,20 +374,37 @@ impl Writer {
         Ok(())
     }
 
+    /// The events exchange, declared as Celery's event dispatcher declares it (topic, durable).
+    async fn declare_event_exchange(&mut self, exchange: &str) -> std::result::Result<(), CeleryError> {
+        let options = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+        self.exchange_once(exchange, ExchangeKind::Topic, options, "declaring it failed").await
+    }
+
     /// A named exchange must exist before publishing to it (a publish to a missing exchange
-    /// would close the channel with all its unconfirmed messages); checked passively, once per
-    /// connection: the workers own that topology.
+    /// would close the channel with all its unconfirmed messages); checked passively: the
+    /// workers own that topology.
     async fn check_exchange(&mut self, exchange: &str) -> std::result::Result<(), CeleryError> {
+        let options = ExchangeDeclareOptions { passive: true, ..ExchangeDeclareOptions::default() };
+        self.exchange_once(exchange, ExchangeKind::Direct, options, "it is not there").await
+    }
+
+    /// Declares (or checks) an exchange once per connection.
+    async fn exchange_once(
+        &mut self,
+        exchange: &str,
+        kind: ExchangeKind,
+        options: ExchangeDeclareOptions,
+        failure: &str,
+    ) -> std::result::Result<(), CeleryError> {
         let known = format!("exchange {exchange}");
         if self.declared.contains(&known) {
             return Ok(());
         }
-        let channel = &self.session.as_ref().expect("checking needs a session").channel;
-        let options = ExchangeDeclareOptions { passive: true, ..ExchangeDeclareOptions::default() };
+        let channel = &self.session.as_ref().expect("declaring needs a session").channel;
         channel
-            .exchange_declare(exchange.into(), ExchangeKind::Direct, options, FieldTable::default())
+            .exchange_declare(exchange.into(), kind, options, FieldTable::default())
             .await
-            .map_err(|e| CeleryError::PublishFailed(format!("exchange {exchange} is not there: {e}")))?;
+            .map_err(|e| CeleryError::PublishFailed(format!("exchange {exchange}: {failure}: {e}")))?;
         self.declared.insert(known);
         Ok(())
     }

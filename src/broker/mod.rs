@@ -31,6 +31,12 @@ pub enum Destination {
     /// A reply to a client's own queue (RPC results): the anonymous exchange, nothing declared;
     /// dropped by the broker when the queue is gone, as Celery's replies are.
     Reply(String),
+    /// An event for monitors (spec §6.2): AMQP's topic exchange (declared), Redis' fanout
+    /// channel `/<db>.<exchange>/<routing key>`; nobody listening is no error.
+    Event {
+        exchange: String,
+        routing_key: String,
+    },
 }
 
 /// One message on its way. `seq` is the caller's handle for the outcome.

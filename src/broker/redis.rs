@@ -122,7 +122,7 @@ impl Writer {
             .iter()
             .filter_map(|p| match &p.destination {
                 Destination::Exchange { name, .. } => Some(name),
-                Destination::Queue(_) | Destination::Reply(_) => None,
+                Destination::Queue(_) | Destination::Reply(_) | Destination::Event { .. } => None,
             })
             .collect();
         names.sort();
@@ -229,6 +229,11 @@ impl Writer {
                 Destination::Reply(queue) => {
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
                     pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
+                }
+                Destination::Event { exchange, routing_key } => {
+                    let envelope = encode_envelope(&publication.message, exchange, routing_key, &tag);
+                    let channel = fanout_channel(self.target.db(), exchange);
+                    pipe.publish(format!("{}{channel}/{routing_key}", self.layout.global_keyprefix), envelope).ignore();
                 }
                 Destination::Exchange { name, routing_key } => {
                     let queues = bindings.get(name).map(|b| b.queues_for(routing_key)).unwrap_or_default();

@@ -74,6 +74,12 @@ impl ClientWrapper {
         Ok(Self { client: Client::new(broker, producer), outcomes: Arc::new(Mutex::new(outcome_rx)) })
     }
 
+    /// Python's `task_send_sent_event`: a `task-sent` event after each task from now on.
+    #[napi]
+    pub fn send_sent_events(&self, enabled: bool) {
+        self.client.send_sent_events(enabled);
+    }
+
     #[napi(getter)]
     pub fn origin(&self) -> String {
         self.client.producer().origin.clone()

@@ -4,6 +4,7 @@
 pub mod canvas;
 pub mod control;
 pub mod delayed_delivery;
+pub mod events;
 pub mod incoming;
 pub mod redis_envelope;
 pub mod repr;
