@@ -10,6 +10,9 @@ use crate::protocol::control::{revoke_command, PIDBOX_EXCHANGE};
 use crate::protocol::events::{task_sent_event, SentTo, EVENT_EXCHANGE, TASK_SENT_ROUTING_KEY};
 use crate::protocol::{encode_task, Producer, ProtocolVersion, TaskRequest};
 
+/// Where the numbers of event messages start: far above any task's (the JS side counts from 1).
+const EVENT_SEQS: u64 = 1 << 62;
+
 pub struct Client {
     broker: Arc<dyn Broker>,
     producer: Producer,
@@ -38,8 +41,9 @@ impl Client {
     }
 
     /// Encodes and queues one task message; the outcome for `seq` arrives on the broker's
-    /// outcome channel. A `task-sent` event follows it, when asked for, with sequence number
-    /// 0 (nobody waits for an event's outcome).
+    /// outcome channel. A `task-sent` event follows it, when asked for, numbered from
+    /// [`EVENT_SEQS`] (nobody waits for an event's outcome; a transport tracks each message by
+    /// its number, so they must differ).
     pub fn send_task(&self, seq: u64, request: &TaskRequest<'_>, destination: Destination, version: ProtocolVersion) {
         let now = SystemTime::now();
         let message = encode_task(request, &self.producer, version, now);
@@ -60,7 +64,8 @@ impl Client {
         if let Some(event) = event.flatten() {
             let destination =
                 Destination::Event { exchange: EVENT_EXCHANGE.into(), routing_key: TASK_SENT_ROUTING_KEY.into() };
-            self.broker.publish(Publication { seq: 0, destination, message: event });
+            let seq = EVENT_SEQS + self.clock.load(std::sync::atomic::Ordering::SeqCst);
+            self.broker.publish(Publication { seq, destination, message: event });
         }
     }
 
