@@ -109,8 +109,6 @@ export declare class WorkerWrapper {
   nextEvents(): Promise<Array<WorkerEventInfo> | null>
   finish(jobId: number, outcome: JobOutcome): void
   updateState(jobId: number, state: string, metaJson: string): Promise<void>
-  /** Revokes tasks in this worker, as a revoke broadcast does. */
-  revoke(taskIds: Array<string>, terminate: boolean): Promise<void>
   /** Graceful stop; running jobs get `deadline_ms` to finish. */
   stop(deadlineMs: number): Promise<void>
 }

@@ -3,6 +3,8 @@
 // `retry`, and an AbortSignal that fires at the soft time limit. Plus the exceptions a worker
 // stores under Celery's own names, so Python raises the matching class.
 
+const { fromNative } = require('./errors');
+
 class Retry extends Error {
   constructor(message, { countdown, exc } = {}) {
     super(message);
@@ -72,7 +74,7 @@ class TaskContext {
   updateState(state = 'PROGRESS', meta = null) {
     return this._worker._native
       .updateState(this._job.jobId, String(state), JSON.stringify(meta === undefined ? null : meta))
-      .catch((error) => Promise.reject(require('./errors').fromNative(error)));
+      .catch((error) => Promise.reject(fromNative(error)));
   }
 
   /**

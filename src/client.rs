@@ -85,17 +85,10 @@ impl Client {
     /// messages are protocol 2: protocol 1 has no chain field.
     pub fn send_plan(&self, plan: &CanvasPlan, first_seq: u64, default_queue: &str) {
         for (offset, task) in plan.tasks.iter().enumerate() {
-            let request = TaskRequest {
-                name: &task.name,
-                id: &task.id,
-                args_json: &task.args_json,
-                kwargs_json: Some(&task.kwargs_json),
-                options: &task.options,
-            };
             let queue = task.queue.as_deref().unwrap_or(default_queue);
             self.send_task(
                 first_seq + offset as u64,
-                &request,
+                &task.request(),
                 Destination::Queue(queue.to_string()),
                 ProtocolVersion::V2,
             );

@@ -221,12 +221,6 @@ impl Worker {
         self.shared.store(&task, state, meta_json, None).await
     }
 
-    /// Tasks revoked by id, as a revoke broadcast does: dropped when received or due; with
-    /// `terminate`, running ones end as REVOKED now (their handler's late result is ignored).
-    pub async fn revoke(&self, task_ids: &[String], terminate: bool) {
-        self.shared.revoke(task_ids, terminate).await;
-    }
-
     /// Graceful stop: consume nothing more, give back what has not started, let running jobs
     /// finish until `deadline`, then store, send and acknowledge what they produced, and close.
     pub async fn stop(&self, deadline: Duration) {
@@ -337,7 +331,8 @@ impl Shared {
                         traceback: None,
                     };
                     let meta = exception_json(&exception.exc_type, &exception.message, &exception.module);
-                    let stub = IncomingTask { id: task_id.clone(), reply_to: raw.reply_to.clone(), ..empty_task() };
+                    let stub =
+                        IncomingTask { id: task_id.clone(), reply_to: raw.reply_to.clone(), ..Default::default() };
                     let _ = self.store(&stub, "FAILURE", &meta, None).await;
                 }
                 let _ = self.consumer.ack(tag).await;
@@ -514,7 +509,7 @@ impl Shared {
                 errbacks: options["link_error"].as_array().cloned().unwrap_or_default(),
                 ..Default::default()
             },
-            ..empty_task()
+            ..Default::default()
         };
         let exception = TaskException {
             exc_type: "ChordError".into(),
@@ -592,14 +587,7 @@ impl Shared {
             }
         }
         for planned in plan.tasks {
-            let request = TaskRequest {
-                name: &planned.name,
-                id: &planned.id,
-                args_json: &planned.args_json,
-                kwargs_json: Some(&planned.kwargs_json),
-                options: &planned.options,
-            };
-            let message = encode_task(&request, &self.producer, ProtocolVersion::V2, SystemTime::now());
+            let message = encode_task(&planned.request(), &self.producer, ProtocolVersion::V2, SystemTime::now());
             let queue = planned.queue.unwrap_or_else(|| self.settings.queues[0].clone());
             self.publish(Destination::Queue(queue), message).await?;
         }
@@ -665,29 +653,4 @@ async fn until_true(flag: &mut watch::Receiver<bool>) {
 
 fn non_empty(signatures: &[Value]) -> Option<Vec<Value>> {
     (!signatures.is_empty()).then(|| signatures.to_vec())
-}
-
-fn empty_task() -> IncomingTask {
-    IncomingTask {
-        name: String::new(),
-        id: String::new(),
-        args_json: "[]".into(),
-        kwargs_json: "{}".into(),
-        embed: Default::default(),
-        headers: Map::new(),
-        retries: 0,
-        eta: None,
-        expires: None,
-        time_limit: None,
-        soft_time_limit: None,
-        root_id: None,
-        parent_id: None,
-        group_id: None,
-        group_index: None,
-        ignore_result: false,
-        reply_to: None,
-        correlation_id: None,
-        priority: None,
-        protocol: 2,
-    }
 }

@@ -177,12 +177,6 @@ impl WorkerWrapper {
         self.worker.update_state(job_id as u64, &state, &meta_json).await.map_err(to_js_error)
     }
 
-    /// Revokes tasks in this worker, as a revoke broadcast does.
-    #[napi]
-    pub async fn revoke(&self, task_ids: Vec<String>, terminate: bool) {
-        self.worker.revoke(&task_ids, terminate).await;
-    }
-
     /// Graceful stop; running jobs get `deadline_ms` to finish.
     #[napi]
     pub async fn stop(&self, deadline_ms: f64) {

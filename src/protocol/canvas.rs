@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::task_message::{Expiry, TaskOptions};
+use super::task_message::{Expiry, TaskOptions, TaskRequest};
 
 /// One task message to publish.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +19,19 @@ pub struct PlannedTask {
     pub kwargs_json: String,
     pub queue: Option<String>,
     pub options: TaskOptions,
+}
+
+impl PlannedTask {
+    /// The task as the encoder takes it.
+    pub fn request(&self) -> TaskRequest<'_> {
+        TaskRequest {
+            name: &self.name,
+            id: &self.id,
+            args_json: &self.args_json,
+            kwargs_json: Some(&self.kwargs_json),
+            options: &self.options,
+        }
+    }
 }
 
 /// What the caller tracks: one task (a chain's last, a chord's body) or a group's members.

@@ -58,7 +58,7 @@ pub struct Embed {
 }
 
 /// One task to run, as the worker's `Request` sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncomingTask {
     pub name: String,
     pub id: String,
