@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::backend::redis::{ChordMember, ChordPart};
@@ -632,7 +632,7 @@ impl Shared {
                     priority: 0,
                     expiration: None,
                 };
-                let reply = TaskMessage { headers: Map::new(), properties, body: meta.into_bytes() };
+                let reply = TaskMessage { headers: Default::default(), properties, body: meta.into_bytes() };
                 self.publish(Destination::Reply(reply_to.clone()), reply).await
             }
         }

@@ -103,7 +103,7 @@ impl AmqpBroker {
             return publication;
         }
         let Destination::Exchange { routing_key, .. } = &publication.destination else { return publication };
-        let eta = publication.message.headers.get("eta").and_then(Value::as_str).and_then(parse_iso8601);
+        let eta = publication.message.headers.get("eta").as_ref().and_then(Value::as_str).and_then(parse_iso8601);
         if let Some(delay) = eta.and_then(|eta| delay_until(eta, std::time::SystemTime::now())) {
             publication.destination = Destination::Exchange {
                 name: DELAYED_EXCHANGE.to_string(),
@@ -558,7 +558,7 @@ fn amqp_message(message: &TaskMessage) -> (BasicProperties, &[u8]) {
         .with_priority(props.priority)
         .with_correlation_id(props.correlation_id.as_str().into())
         .with_reply_to(props.reply_to.as_str().into())
-        .with_headers(field_table(&message.headers));
+        .with_headers(field_table(&message.headers.to_map()));
     if let Some(expiration) = &props.expiration {
         properties = properties.with_expiration(expiration.as_str().into());
     }

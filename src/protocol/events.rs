@@ -31,7 +31,7 @@ pub fn task_sent_event(
     now: SystemTime,
 ) -> Option<TaskMessage> {
     let headers = &task.headers;
-    let field = |key: &str| headers.get(key).cloned().unwrap_or(Value::Null);
+    let field = |key: &str| headers.get(key).unwrap_or(Value::Null);
     headers.get("task")?;
     let body = json!({
         "hostname": hostname,
@@ -54,7 +54,7 @@ pub fn task_sent_event(
         "type": "task-sent",
     });
     Some(TaskMessage {
-        headers: Map::from_iter([("hostname".to_string(), Value::from(hostname))]),
+        headers: Map::from_iter([("hostname".to_string(), Value::from(hostname))]).into(),
         properties: MessageProperties {
             correlation_id: String::new(),
             reply_to: String::new(),
@@ -92,7 +92,7 @@ mod tests {
             (Some("[1, 2]"), Some("{}"), Some(3))
         );
         assert_eq!((body["queue"].as_str(), body["routing_key"].as_str()), (Some("celery"), Some("celery")));
-        assert_eq!(event.headers["hostname"], "gen1@h");
+        assert_eq!(event.headers.get("hostname").unwrap(), "gen1@h");
         assert_eq!(event.properties.delivery_mode, 1);
         let v1 = encode_task(&request, &producer, ProtocolVersion::V1, now);
         assert!(task_sent_event(&v1, to, "gen1@h", 1, now).is_none());

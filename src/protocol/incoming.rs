@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn reads_compressed_bodies() {
         let mut message = crate::protocol::TaskMessage {
-            headers: Map::new(),
+            headers: Default::default(),
             properties: crate::protocol::task_message::MessageProperties {
                 correlation_id: "i".into(),
                 reply_to: String::new(),
@@ -343,7 +343,7 @@ mod tests {
             body: br#"[[7],{},{"callbacks":null,"errbacks":null,"chain":null,"chord":null}]"#.to_vec(),
         };
         crate::protocol::task_message::compress_zlib(&mut message);
-        let mut headers = message.headers.clone();
+        let mut headers = message.headers.to_map();
         headers.insert("task".into(), json!("t"));
         headers.insert("id".into(), json!("i"));
         let mut raw = v2(Value::Object(headers), "");

@@ -9,9 +9,11 @@ pub mod incoming;
 pub mod redis_envelope;
 pub mod repr;
 pub mod result_meta;
+pub mod task_headers;
 pub mod task_message;
 pub mod time;
 
 pub use redis_envelope::{encode_envelope, RedisEnvelope, RedisKeyLayout};
 pub use result_meta::{is_ready_state, task_meta_key, ResultMeta};
+pub use task_headers::TaskHeaders;
 pub use task_message::{encode_task, Expiry, Producer, ProtocolVersion, TaskMessage, TaskOptions, TaskRequest};

@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::task_headers::TaskHeaders;
 use super::task_message::TaskMessage;
 
 /// kombu's default `sep` transport option: the bytes 0x06 0x16.
@@ -92,7 +93,7 @@ struct Envelope<'a> {
     content_encoding: &'a str,
     #[serde(rename = "content-type")]
     content_type: &'a str,
-    headers: &'a Map<String, Value>,
+    headers: &'a TaskHeaders,
     properties: EnvelopeProperties<'a>,
 }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use super::repr::{python_repr_of_json, REPR_MAX_CHARS};
+use super::task_headers::{CeleryHeaders, HeaderValue, TaskHeaders};
 use super::time::{format_iso8601, python_datetime_max};
 
 pub const CONTENT_TYPE_JSON: &str = "application/json";
@@ -104,7 +105,7 @@ pub struct MessageProperties {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskMessage {
-    pub headers: Map<String, Value>,
+    pub headers: TaskHeaders,
     pub properties: MessageProperties,
     /// The serialized body: JSON text, or its compressed bytes (see [`compress_zlib`]).
     pub body: Vec<u8>,
@@ -148,34 +149,27 @@ pub fn encode_task(
     };
     let eta_text = eta.map(format_iso8601);
     let expires_text = expires_at.map(format_iso8601);
-    let timelimit = json!([seconds_value(options.time_limit), seconds_value(options.soft_time_limit)]);
     match version {
         ProtocolVersion::V2 => {
-            let root_id = options.root_id.as_deref().unwrap_or(request.id);
-            let mut headers = Map::new();
-            headers.insert("lang".into(), producer.lang.into());
-            headers.insert("task".into(), request.name.into());
-            headers.insert("id".into(), request.id.into());
-            headers.insert("shadow".into(), options.shadow.clone().into());
-            headers.insert("eta".into(), eta_text.into());
-            headers.insert("expires".into(), expires_text.into());
-            headers.insert("group".into(), options.group_id.clone().into());
-            headers.insert("group_index".into(), options.group_index.into());
-            headers.insert("retries".into(), options.retries.into());
-            headers.insert("timelimit".into(), timelimit);
-            headers.insert("root_id".into(), root_id.into());
-            headers.insert("parent_id".into(), options.parent_id.clone().into());
-            headers.insert("argsrepr".into(), args_repr(request.args_json).into());
-            let kwargs_repr = python_repr_of_json(request.kwargs_json.unwrap_or("null"), REPR_MAX_CHARS);
-            headers.insert("kwargsrepr".into(), kwargs_repr.into());
-            headers.insert("origin".into(), producer.origin.clone().into());
-            headers.insert("ignore_result".into(), options.ignore_result.into());
-            headers.insert("replaced_task_nesting".into(), 0.into());
-            headers.insert("stamped_headers".into(), Value::Null);
-            headers.insert("stamps".into(), Value::Object(Map::new()));
-            for (key, value) in &options.headers {
-                headers.insert(key.clone(), value.clone());
-            }
+            let celery = CeleryHeaders {
+                lang: producer.lang,
+                task: request.name.to_string(),
+                id: request.id.to_string(),
+                shadow: options.shadow.clone(),
+                eta: eta_text,
+                expires: expires_text,
+                group: options.group_id.clone(),
+                group_index: options.group_index,
+                retries: options.retries,
+                timelimit: (options.time_limit, options.soft_time_limit),
+                root_id: options.root_id.as_deref().unwrap_or(request.id).to_string(),
+                parent_id: options.parent_id.clone(),
+                argsrepr: args_repr(request.args_json),
+                kwargsrepr: python_repr_of_json(request.kwargs_json.unwrap_or("null"), REPR_MAX_CHARS),
+                origin: producer.origin.clone(),
+                ignore_result: options.ignore_result,
+            };
+            let headers = TaskHeaders { celery: Some(Box::new(celery)), extra: options.headers.clone() };
             let embed = json!({
                 "callbacks": options.callbacks,
                 "errbacks": options.errbacks,
@@ -206,11 +200,11 @@ pub fn encode_task(
             push_field(&mut body, "utc", &json!(true));
             push_field(&mut body, "callbacks", &json!(options.callbacks));
             push_field(&mut body, "errbacks", &json!(options.errbacks));
-            push_field(&mut body, "timelimit", &timelimit);
+            push_field(&mut body, "timelimit", &HeaderValue::Seconds(options.time_limit, options.soft_time_limit).to_value());
             push_field(&mut body, "taskset", &json!(options.group_id));
             push_field(&mut body, "chord", &json!(options.chord));
             body.push('}');
-            finish(TaskMessage { headers: options.headers.clone(), properties, body: body.into_bytes() }, options)
+            finish(TaskMessage { headers: options.headers.clone().into(), properties, body: body.into_bytes() }, options)
         }
     }
 }
@@ -253,7 +247,7 @@ pub fn compress_zlib(message: &mut TaskMessage) {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(&message.body).expect("writing to memory");
     message.body = encoder.finish().expect("writing to memory");
-    message.headers.insert("compression".into(), Value::from("application/x-gzip"));
+    message.headers.insert("compression", Value::from("application/x-gzip"));
 }
 
 fn push_field(body: &mut String, key: &str, value: &Value) {
@@ -264,15 +258,6 @@ fn push_field(body: &mut String, key: &str, value: &Value) {
     body.push_str(key);
     body.push_str("\":");
     body.push_str(&value.to_string());
-}
-
-/// Whole seconds as a JSON integer (Python writes `30`, not `30.0`), fractions as floats.
-fn seconds_value(seconds: Option<f64>) -> Value {
-    match seconds {
-        Some(s) if s.fract() == 0.0 && s.abs() < 9.0e15 => json!(s as i64),
-        Some(s) => json!(s),
-        None => Value::Null,
-    }
 }
 
 #[cfg(test)]
@@ -293,7 +278,7 @@ mod tests {
         use std::io::Read;
         let options = TaskOptions { compress: true, ..TaskOptions::default() };
         let message = encode_v2("[1,2]", &options, UNIX_EPOCH);
-        assert_eq!(message.headers["compression"], "application/x-gzip");
+        assert_eq!(message.headers.get("compression").unwrap(), "application/x-gzip");
         assert_eq!(&message.body[..2], &[0x78, 0x9c]);
         let mut plain = String::new();
         flate2::read::ZlibDecoder::new(&message.body[..]).read_to_string(&mut plain).unwrap();
@@ -303,8 +288,8 @@ mod tests {
     #[test]
     fn empty_args_are_shown_as_the_empty_tuple() {
         let options = TaskOptions::default();
-        assert_eq!(encode_v2("[]", &options, UNIX_EPOCH).headers["argsrepr"], "()");
-        assert_eq!(encode_v2("[2,3]", &options, UNIX_EPOCH).headers["argsrepr"], "[2, 3]");
+        assert_eq!(encode_v2("[]", &options, UNIX_EPOCH).headers.get("argsrepr").unwrap(), "()");
+        assert_eq!(encode_v2("[2,3]", &options, UNIX_EPOCH).headers.get("argsrepr").unwrap(), "[2, 3]");
     }
 
     #[test]
@@ -312,13 +297,13 @@ mod tests {
         let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
         let eta = UNIX_EPOCH + Duration::from_secs(2_000_000);
         let options = TaskOptions { eta: Some(eta), countdown: Some(10.0), ..TaskOptions::default() };
-        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(now + Duration::from_secs(10)));
+        assert_eq!(encode_v2("[]", &options, now).headers.get("eta").unwrap(), format_iso8601(now + Duration::from_secs(10)));
         let options = TaskOptions { eta: Some(eta), countdown: Some(0.0), ..TaskOptions::default() };
-        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(eta));
+        assert_eq!(encode_v2("[]", &options, now).headers.get("eta").unwrap(), format_iso8601(eta));
         let options = TaskOptions { countdown: Some(0.0), ..TaskOptions::default() };
-        assert_eq!(encode_v2("[]", &options, now).headers["eta"], Value::Null);
+        assert_eq!(encode_v2("[]", &options, now).headers.get("eta").unwrap(), Value::Null);
         let options = TaskOptions { countdown: Some(-5.0), ..TaskOptions::default() };
-        assert_eq!(encode_v2("[]", &options, now).headers["eta"], format_iso8601(now - Duration::from_secs(5)));
+        assert_eq!(encode_v2("[]", &options, now).headers.get("eta").unwrap(), format_iso8601(now - Duration::from_secs(5)));
     }
 
     #[test]
@@ -328,10 +313,10 @@ mod tests {
             let options =
                 TaskOptions { countdown: Some(seconds), expires: Some(Expiry::In(seconds)), ..TaskOptions::default() };
             let message = encode_v2("[]", &options, now);
-            assert!(message.headers["eta"].is_string() && message.headers["expires"].is_string(), "{seconds}");
+            assert!(message.headers.get("eta").unwrap().is_string() && message.headers.get("expires").unwrap().is_string(), "{seconds}");
         }
         let options = TaskOptions { countdown: Some(f64::INFINITY), ..TaskOptions::default() };
-        assert_eq!(encode_v2("[]", &options, now).headers["eta"], "9999-12-31T23:59:59.999999+00:00");
+        assert_eq!(encode_v2("[]", &options, now).headers.get("eta").unwrap(), "9999-12-31T23:59:59.999999+00:00");
         // An expiry already past is sent with a zero TTL (spec §1.2).
         let options = TaskOptions { expires: Some(Expiry::In(-30.0)), ..TaskOptions::default() };
         assert_eq!(encode_v2("[]", &options, now).properties.expiration.as_deref(), Some("0"));
