@@ -95,6 +95,11 @@ class BatchWait {
 /** The longest delay setTimeout keeps (2^31 − 1 ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** A published result's `sent` state until someone asks for it: no object per message. */
+const SENDING = Object.freeze({ settled: false, error: null });
+/** Where a result keeps its client: not enumerable by JSON.stringify or Object.keys. */
+const CLIENT = Symbol('client');
+
 class AsyncResult {
   /**
    * @param backend any object with `getTaskMeta(taskId)`; it is looked up at call time, so spies
@@ -103,19 +108,31 @@ class AsyncResult {
   constructor(taskId, backend, { published = false, client } = {}) {
     this.taskId = taskId;
     this.backend = backend;
-    if (client) Object.defineProperty(this, 'client', { value: client, enumerable: false });
+    this[CLIENT] = client;
     this._final = null; // the ready meta, once seen: later calls do not touch the backend
     this._reading = null;
-    this._sendState = published ? { settled: false, error: null, promise: null, waiters: [] } : null;
+    // SENDING, then null once sent; an object with waiters while someone waits, or after a failure.
+    this._sendState = published ? SENDING : null;
+  }
+
+  /** The client that made this result (revoke needs it). */
+  get client() {
+    return this[CLIENT];
+  }
+
+  /** The send state as an object that can hold waiters. */
+  _waitableSendState() {
+    if (this._sendState === SENDING) this._sendState = { settled: false, error: null, promise: null, waiters: [] };
+    return this._sendState;
   }
 
   /** Settles when the broker has the message; rejects with the publish error. */
   get sent() {
-    const state = this._sendState;
-    if (!state) return Promise.resolve(this.taskId);
+    if (!this._sendState) return Promise.resolve(this.taskId);
+    const state = this._waitableSendState();
     if (!state.promise) {
       if (state.settled) {
-        state.promise = state.error ? Promise.reject(state.error) : Promise.resolve(this.taskId);
+        state.promise = Promise.reject(state.error);
       } else {
         state.promise = new Promise((resolve, reject) => state.waiters.push({ resolve, reject }));
       }
@@ -125,19 +142,20 @@ class AsyncResult {
 
   _settleSent(error) {
     const state = this._sendState;
-    state.settled = true;
-    state.error = error;
-    for (const { resolve, reject } of state.waiters.splice(0)) {
-      if (error) reject(error);
-      else resolve(this.taskId);
+    this._sendState = error ? { settled: true, error, promise: null, waiters: [] } : null;
+    if (state && state !== SENDING) {
+      for (const { resolve, reject } of state.waiters) {
+        if (error) reject(error);
+        else resolve(this.taskId);
+      }
     }
     if (error && typeof this.backend._cancelWait === 'function') this.backend._cancelWait(this.taskId);
   }
 
   /** A promise that rejects if publishing fails; null when it cannot fail any more. */
   _publishFailure() {
-    const state = this._sendState;
-    if (!state || (state.settled && !state.error)) return null;
+    if (!this._sendState) return null;
+    const state = this._waitableSendState();
     if (state.settled) return Promise.reject(state.error);
     return new Promise((_, reject) => state.waiters.push({ resolve: () => {}, reject }));
   }

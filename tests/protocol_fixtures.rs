@@ -369,7 +369,7 @@ fn redis_envelopes_match_what_python_wrote() {
             let message = encode(&call, &run, version);
             let delivery_tag = their_properties["delivery_tag"].as_str().unwrap();
             let envelope = encode_envelope(&message, "", call.queue, delivery_tag);
-            let ours: Value = serde_json::from_str(&envelope).expect("our envelope is JSON");
+            let ours: Value = serde_json::from_slice(&envelope).expect("our envelope is JSON");
 
             assert_eq!(
                 keys_of(&ours),

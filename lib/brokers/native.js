@@ -42,7 +42,11 @@ class NativeBroker {
   /** Queues one task message; throws synchronously only for invalid arguments. */
   publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, options) {
     const seq = this._nextSeq++;
-    callNative(() => this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options));
+    try {
+      this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options);
+    } catch (e) {
+      throw fromNative(e);
+    }
     this._inFlight.set(seq, result);
     if (!this._pump) this._pump = this._settleCompletions();
   }

@@ -6,7 +6,6 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::task_headers::TaskHeaders;
 use super::task_message::TaskMessage;
 
 /// kombu's default `sep` transport option: the bytes 0x06 0x16.
@@ -59,42 +58,43 @@ impl RedisKeyLayout {
     }
 }
 
-/// The envelope pushed onto the list. Key order follows kombu; celery-node's camelCase
-/// `correlationId` / `replyTo` are kept beside them for code that reads those.
-pub fn encode_envelope(message: &TaskMessage, exchange: &str, routing_key: &str, delivery_tag: &str) -> String {
+/// The envelope pushed onto the list, as JSON bytes. Key order follows kombu; celery-node's
+/// camelCase `correlationId` / `replyTo` are kept beside them for code that reads those. Written
+/// piece by piece: the base64 body goes straight into the buffer, as it needs no escaping.
+pub fn encode_envelope(message: &TaskMessage, exchange: &str, routing_key: &str, delivery_tag: &str) -> Vec<u8> {
     let props = &message.properties;
-    let envelope = Envelope {
-        body: BASE64.encode(&message.body),
-        content_encoding: message.content_encoding(),
-        content_type: message.content_type(),
-        headers: &message.headers,
-        properties: EnvelopeProperties {
-            correlation_id: &props.correlation_id,
-            reply_to: &props.reply_to,
-            delivery_mode: props.delivery_mode,
-            expiration: props.expiration.as_deref(),
-            delivery_info: DeliveryInfo { exchange, routing_key },
-            priority: props.priority,
-            body_encoding: "base64",
-            delivery_tag,
-            correlation_id_camel: &props.correlation_id,
-            reply_to_camel: "",
-        },
+    let body_len = base64::encoded_len(message.body.len(), true).expect("a message fits in memory");
+    let mut out = Vec::with_capacity(body_len + 1024);
+    out.extend_from_slice(b"{\"body\":\"");
+    let start = out.len();
+    out.resize(start + body_len, 0);
+    BASE64.encode_slice(&message.body, &mut out[start..]).expect("sized above");
+    out.extend_from_slice(b"\",\"content-encoding\":");
+    write_json(&mut out, message.content_encoding());
+    out.extend_from_slice(b",\"content-type\":");
+    write_json(&mut out, message.content_type());
+    out.extend_from_slice(b",\"headers\":");
+    write_json(&mut out, &message.headers);
+    out.extend_from_slice(b",\"properties\":");
+    let properties = EnvelopeProperties {
+        correlation_id: &props.correlation_id,
+        reply_to: &props.reply_to,
+        delivery_mode: props.delivery_mode,
+        expiration: props.expiration.as_deref(),
+        delivery_info: DeliveryInfo { exchange, routing_key },
+        priority: props.priority,
+        body_encoding: "base64",
+        delivery_tag,
+        correlation_id_camel: &props.correlation_id,
+        reply_to_camel: "",
     };
-    serde_json::to_string(&envelope).expect("an envelope is plain JSON")
+    write_json(&mut out, &properties);
+    out.push(b'}');
+    out
 }
 
-/// The envelope as written, borrowing from the message: no copy of the headers per publish.
-/// Field order is kombu's key order.
-#[derive(Serialize)]
-struct Envelope<'a> {
-    body: String,
-    #[serde(rename = "content-encoding")]
-    content_encoding: &'a str,
-    #[serde(rename = "content-type")]
-    content_type: &'a str,
-    headers: &'a TaskHeaders,
-    properties: EnvelopeProperties<'a>,
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(out, value).expect("writing JSON to memory");
 }
 
 #[derive(Serialize)]

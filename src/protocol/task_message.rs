@@ -170,14 +170,23 @@ pub fn encode_task(
                 ignore_result: options.ignore_result,
             };
             let headers = TaskHeaders { celery: Some(Box::new(celery)), extra: options.headers.clone() };
-            let embed = json!({
-                "callbacks": options.callbacks,
-                "errbacks": options.errbacks,
-                "chain": options.chain,
-                "chord": options.chord,
-            });
-            let body = format!("[{},{},{}]", request.args_json, request.kwargs_json.unwrap_or("null"), embed);
-            finish(TaskMessage { headers, properties, body: body.into_bytes() }, options)
+            // `[args, kwargs, embed]`, the argument text spliced as given.
+            let kwargs_json = request.kwargs_json.unwrap_or("null");
+            let mut body = Vec::with_capacity(request.args_json.len() + kwargs_json.len() + 64);
+            body.push(b'[');
+            body.extend_from_slice(request.args_json.as_bytes());
+            body.push(b',');
+            body.extend_from_slice(kwargs_json.as_bytes());
+            body.extend_from_slice(b",{");
+            push_json_field(&mut body, "callbacks", &options.callbacks);
+            body.push(b',');
+            push_json_field(&mut body, "errbacks", &options.errbacks);
+            body.push(b',');
+            push_json_field(&mut body, "chain", &options.chain);
+            body.push(b',');
+            push_json_field(&mut body, "chord", &options.chord);
+            body.extend_from_slice(b"}]");
+            finish(TaskMessage { headers, properties, body }, options)
         }
         ProtocolVersion::V1 => {
             // Protocol 1 keeps everything in the body (spec §1.7); the JSON object is written by
@@ -248,6 +257,14 @@ pub fn compress_zlib(message: &mut TaskMessage) {
     encoder.write_all(&message.body).expect("writing to memory");
     message.body = encoder.finish().expect("writing to memory");
     message.headers.insert("compression", Value::from("application/x-gzip"));
+}
+
+/// `"key":value` into a JSON object being written.
+fn push_json_field<T: serde::Serialize>(body: &mut Vec<u8>, key: &str, value: &T) {
+    body.push(b'"');
+    body.extend_from_slice(key.as_bytes());
+    body.extend_from_slice(b"\":");
+    serde_json::to_writer(body, value).expect("writing JSON to memory");
 }
 
 fn push_field(body: &mut String, key: &str, value: &Value) {
