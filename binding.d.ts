@@ -33,6 +33,11 @@ export declare class ClientWrapper {
   get origin(): string
   get replyTo(): string
   publish(seq: number, taskName: string, taskId: string, argsJson: string, kwargsJson: string | undefined | null, queue: string, protocol: number, options?: SendOptions | undefined | null): void
+  /**
+   * Many tasks in one call: `batch_json` is a JSON array of `[name, id, args, kwargs, queue,
+   * protocol, options]`, numbered from `first_seq`. All are checked before any is queued.
+   */
+  publishBatch(firstSeq: number, batchJson: string): void
   /** Broadcasts `revoke` for the ids to the workers online (`terminate` kills running ones). */
   revoke(taskIds: Array<string>, terminate: boolean, signal: string): Promise<void>
   /**

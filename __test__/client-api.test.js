@@ -261,9 +261,40 @@ describe('bulk sends and task defaults', () => {
     assert.equal(ids.length, 10_000);
     assert.equal(new Set(ids).size, 10_000);
     assert.deepEqual(new Set(ids), new Set(results.map((r) => r.taskId)));
+    // In order: the list's tail, which a worker pops first, holds the first task.
+    assert.deepEqual(ids.reverse(), results.map((r) => r.taskId));
     assert.throws(() => client.sendTasks([{ name: 'tasks.add', args: [() => 1] }]), { code: 'ERR_CELERY_NOT_JSON' });
     await client.disconnect();
     await dropQueue(url, queue);
+  });
+
+  it('sends each task of a sendTasks call with its own options, and queues none if one is invalid', async () => {
+    const url = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('bulk-options');
+    const client = celery.createClient(url, url, queue);
+    const valid = { name: 'tasks.add', args: [1, 1] };
+    assert.throws(() => client.sendTasks([valid, { ...valid, options: { compression: 'lzma' } }]), { code: 'ERR_CELERY_INVALID_OPTION' });
+    assert.throws(() => client.sendTasks([valid, { ...valid, options: { priority: 300 } }]), { code: 'ERR_CELERY_INVALID_OPTION' });
+    const [urgent, dated] = client.sendTasks([
+      { name: 'tasks.add', args: [1, 1], options: { priority: 9, countdown: 60, headers: { 'x-tenant': 'acme' } } },
+      { name: 'tasks.echo', args: [], kwargs: { at: new Date(0) }, taskId: 'bulk-fixed-id' },
+    ]);
+    await Promise.all([urgent.sent, dated.sent]);
+    assert.equal(dated.taskId, 'bulk-fixed-id');
+    const high = await redisCommand(url, 'LRANGE', `${queue}\x06\x169`, '0', '-1');
+    assert.equal(high.length, 1);
+    const highMessage = JSON.parse(high[0]);
+    assert.equal(highMessage.headers.id, urgent.taskId);
+    assert.equal(highMessage.properties.priority, 9);
+    assert.equal(highMessage.headers['x-tenant'], 'acme');
+    assert.ok(Date.parse(highMessage.headers.eta) > Date.now() + 50_000, highMessage.headers.eta);
+    const plain = await redisCommand(url, 'LRANGE', queue, '0', '-1');
+    assert.equal(plain.length, 1, 'the invalid batches queued nothing');
+    const body = JSON.parse(Buffer.from(JSON.parse(plain[0]).body, 'base64').toString());
+    assert.deepEqual(body[1], { at: { __type__: 'datetime', __value__: '1970-01-01T00:00:00.000000+00:00' } });
+    await client.disconnect();
+    await dropQueue(url, queue);
+    await redisCommand(url, 'DEL', `${queue}\x06\x169`);
   });
 
   it('routes by conf.TASK_ROUTES: names, globs, functions, first match; defaults and call options win', async () => {

@@ -309,9 +309,10 @@ function libs() {
 // ---------------------------------------------------------------------------------------------
 // Scenario 1: publish with no consumer
 
-async function publishOnce(env, { lib, key }, transport, n, warm) {
+/** `bulk`: one `sendTasks` call with all n tasks (celery-native's bulk API) instead of the loop. */
+async function publishOnce(env, { lib, key }, transport, n, warm, bulk = false) {
   const broker = transport === 'redis' ? env.redis : env.amqp;
-  const queue = `bench.${env.runId}.pub.${transport}.${key}`;
+  const queue = `bench.${env.runId}.pub.${transport}.${key}${bulk ? '.bulk' : ''}`;
   const dropQueue = deferred(env.cleanup, `queue ${queue}`, () =>
     transport === 'redis' ? dropRedisQueue(env, queue) : env.admin.delete({ queues: [queue], exchanges: [queue] }));
   const client = lib.createClient(broker, env.redis, queue);
@@ -325,9 +326,15 @@ async function publishOnce(env, { lib, key }, transport, n, warm) {
     if (key === 'native') await Promise.all(warmResults.map((r) => r.sent));
     await waitForCount(env, transport, queue, warm, { everyMs: 2 });
 
+    const batch = bulk ? Array.from({ length: n }, () => ({ name: 'tasks.add', args: [1, 2] })) : null;
     const t0 = now();
-    const results = new Array(n);
-    for (let i = 0; i < n; i++) results[i] = task.applyAsync([1, 2]);
+    let results;
+    if (bulk) {
+      results = client.sendTasks(batch);
+    } else {
+      results = new Array(n);
+      for (let i = 0; i < n; i++) results[i] = task.applyAsync([1, 2]);
+    }
     const loopMs = now() - t0;
     const sentAll = key === 'native' ? Promise.all(results.map((r) => r.sent)).then(() => now() - t0) : null;
     const onBrokerMs = (await waitForCount(env, transport, queue, warm + n, { everyMs: transport === 'redis' ? 1 : 2 })) - t0;
@@ -352,6 +359,8 @@ async function scenarioPublish(env, transport) {
     out[l.key] = await withTimeout(publishOnce(env, l, transport, n, warm), 300_000, `publish ${transport} ${l.name}`);
     log(`  → ${fmt((out[l.key].n / out[l.key].onBrokerMs) * 1000, 'tasks/s')} (loop ${out[l.key].loopMs.toFixed(0)} ms, on broker ${out[l.key].onBrokerMs.toFixed(0)} ms${out[l.key].sentMs ? `, sent ${out[l.key].sentMs.toFixed(0)} ms` : ''})`);
   }
+  log(`bulk publish ${transport} celery-native: ${c.publishN} tasks in one sendTasks`);
+  const bulk = await withTimeout(publishOnce(env, libs()[0], transport, c.publishN, c.publishWarm, true), 300_000, `bulk publish ${transport}`);
   if (out.native.messageBytes) env.nativeMessageBytes = out.native.messageBytes;
   const rate = (r) => (r ? (r.n / r.onBrokerMs) * 1000 : null);
   const ceiling = transport === 'redis' ? env.ceilings.redisP16 : env.ceilings.amqp;
@@ -369,6 +378,12 @@ async function scenarioPublish(env, transport) {
     makeRow({
       scenario: 'publish', metric: 'applyAsync loop only', transport, unit: 'calls/s', better: 'higher',
       native: (out.native.n / out.native.loopMs) * 1000, node: (out.node.n / out.node.loopMs) * 1000, nNative: out.native.n, nNode: out.node.n,
+    }),
+    makeRow({
+      scenario: 'bulk publish (sendTasks, one call)', metric: 'on broker', transport, unit: 'tasks/s', better: 'higher',
+      native: rate(bulk), nNative: bulk.n,
+      reference: ceiling ? ceiling.rate : null, referenceLabel: ceiling ? ceiling.label : null,
+      extra: { native: bulk, note: 'celery-node has no bulk API' },
     }),
   ];
   return rows;

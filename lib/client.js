@@ -44,10 +44,15 @@ class Client extends Base {
         return () => this.sendTask(name, args, kwargs, taskId, options); // the canvas path
       }
       const route = routeOptions(this.conf.TASK_ROUTES, name, args, kwargs);
-      const message = this._prepare(name, args, kwargs, taskId, route ? { ...route, ...options } : options);
-      return () => this._publish(message);
+      return this._prepare(name, args, kwargs, taskId, route ? { ...route, ...options } : options);
     });
-    return prepared.map((send) => send());
+    // Without canvas sends among them, all go to the broker in one native call.
+    if (prepared.every((message) => typeof message !== 'function')) {
+      const results = prepared.map(({ taskId }) => this._publishedResult(taskId));
+      this.broker.publishTasks(results, prepared);
+      return results;
+    }
+    return prepared.map((message) => (typeof message === 'function' ? message() : this._publish(message)));
   }
 
   /** A signature (Python's `signature(name, args, kwargs, **options)`). */
@@ -100,9 +105,13 @@ class Client extends Base {
     };
   }
 
+  _publishedResult(taskId) {
+    return new AsyncResult(taskId, this.backend, { published: true, client: this });
+  }
+
   _publish({ taskName, protocol, argsJson, kwargsJson, queue, taskId, nativeOptions }) {
     const broker = this.broker;
-    const result = new AsyncResult(taskId, this.backend, { published: true, client: this });
+    const result = this._publishedResult(taskId);
     broker.publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, nativeOptions);
     return result;
   }

@@ -39,6 +39,11 @@ function sendOptions(options) {
   if (out.priority !== undefined && !(Number.isInteger(out.priority) && out.priority >= 0 && out.priority <= 255)) {
     throw invalid('priority', 'must be an integer from 0 to 255');
   }
+  // kombu's names for what we can write; others (bzip2, lzma, brotli, zstd) are refused, not
+  // sent uncompressed. Checked here so that a bulk send fails before anything is queued.
+  if (out.compression !== undefined && out.compression !== 'zlib' && out.compression !== 'gzip') {
+    throw invalid('compression', `${out.compression} is not supported (zlib and gzip are)`);
+  }
   if (options.eta != null) out.eta = timestamp(options.eta, 'eta');
   if (options.expires != null) {
     if (typeof options.expires === 'number') out.expiresIn = number(options, 'expires');

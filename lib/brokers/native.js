@@ -7,6 +7,16 @@
 const { ClientWrapper } = require('../../binding');
 const { callNative, celeryError, fromNative } = require('../errors');
 
+/** Messages per native `publishBatch` call: large enough to amortise the call, small enough
+ * that its strings die young. */
+const BATCH_SIZE = 1000;
+
+/** One message as `publishBatch` reads it: `[name, id, args, kwargs, queue, protocol, options]`. */
+function batchEntry({ taskName, taskId, argsJson, kwargsJson, queue, protocol, nativeOptions }) {
+  const options = nativeOptions ? JSON.stringify(nativeOptions) : 'null';
+  return `[${JSON.stringify(taskName)},${JSON.stringify(taskId)},${argsJson},${kwargsJson === null ? 'null' : kwargsJson},${JSON.stringify(queue)},${protocol},${options}]`;
+}
+
 class NativeBroker {
   /** @param optionsJson the transport's options, already converted by the subclass */
   constructor(url, opts, optionsJson) {
@@ -48,6 +58,25 @@ class NativeBroker {
       throw fromNative(e);
     }
     this._inFlight.set(seq, result);
+    if (!this._pump) this._pump = this._settleCompletions();
+  }
+
+  /**
+   * Queues many prepared task messages (`{ taskName, taskId, argsJson, kwargsJson, queue,
+   * protocol, nativeOptions }`), a thousand per native call; `results[i]` tracks the i-th.
+   */
+  publishTasks(results, messages) {
+    for (let start = 0; start < messages.length; start += BATCH_SIZE) {
+      const chunk = messages.slice(start, start + BATCH_SIZE);
+      const firstSeq = this._nextSeq;
+      try {
+        this._native.publishBatch(firstSeq, `[${chunk.map(batchEntry).join(',')}]`);
+      } catch (e) {
+        throw fromNative(e);
+      }
+      this._nextSeq += chunk.length;
+      chunk.forEach((_, i) => this._inFlight.set(firstSeq + i, results[start + i]));
+    }
     if (!this._pump) this._pump = this._settleCompletions();
   }
 

@@ -210,7 +210,7 @@ impl Writer {
         }
         let bindings = self.exchange_bindings(batch).await?;
         let mut unroutable = Vec::new();
-        let mut pipe = redis::pipe();
+        let mut pipe = ListPushes::default();
         let mut new_queues = Vec::new();
         for publication in batch {
             let priority = publication.message.properties.priority;
@@ -219,21 +219,21 @@ impl Writer {
                 Destination::Queue(queue) => {
                     if !self.declared.contains(queue) && !new_queues.contains(&queue) {
                         let (binding_key, member) = self.layout.binding(queue);
-                        pipe.sadd(binding_key, &member).ignore();
-                        pipe.sadd(self.layout.permanent_binding_key(queue), &member).ignore();
+                        pipe.other().sadd(binding_key, &member).ignore();
+                        pipe.other().sadd(self.layout.permanent_binding_key(queue), &member).ignore();
                         new_queues.push(queue);
                     }
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
-                    pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
+                    pipe.lpush(self.layout.queue_key(queue, priority), envelope);
                 }
                 Destination::Reply(queue) => {
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
-                    pipe.lpush(self.layout.queue_key(queue, priority), envelope).ignore();
+                    pipe.lpush(self.layout.queue_key(queue, priority), envelope);
                 }
                 Destination::Event { exchange, routing_key } => {
                     let envelope = encode_envelope(&publication.message, exchange, routing_key, &tag);
                     let channel = fanout_channel(self.target.db(), exchange);
-                    pipe.publish(format!("{}{channel}/{routing_key}", self.layout.global_keyprefix), envelope).ignore();
+                    pipe.other().publish(format!("{}{channel}/{routing_key}", self.layout.global_keyprefix), envelope).ignore();
                 }
                 Destination::Exchange { name, routing_key } => {
                     let queues = bindings.get(name).map(|b| b.queues_for(routing_key)).unwrap_or_default();
@@ -247,11 +247,12 @@ impl Writer {
                     }
                     let envelope = encode_envelope(&publication.message, name, routing_key, &tag);
                     for queue in queues {
-                        pipe.lpush(self.layout.queue_key(&queue, priority), &envelope).ignore();
+                        pipe.lpush(self.layout.queue_key(&queue, priority), envelope.clone());
                     }
                 }
             }
         }
+        let pipe = pipe.finish();
         if pipe.is_empty() {
             return Ok(unroutable); // nothing routable in this batch
         }
@@ -266,6 +267,48 @@ impl Writer {
                 Err(error)
             }
         }
+    }
+}
+
+/// A pipeline where consecutive messages for the same list become one `LPUSH key v1 v2 …`: one
+/// command and one reply for the run instead of one each, in the same order as single pushes
+/// (each value goes to the head in turn, so consumers popping the tail see v1 first).
+#[derive(Default)]
+struct ListPushes {
+    pipe: redis::Pipeline,
+    open: Option<(String, redis::Cmd)>,
+}
+
+impl ListPushes {
+    fn lpush(&mut self, key: String, envelope: Vec<u8>) {
+        match &mut self.open {
+            Some((open_key, command)) if *open_key == key => {
+                command.arg(envelope);
+            }
+            _ => {
+                self.close();
+                let mut command = redis::cmd("LPUSH");
+                command.arg(&key).arg(envelope);
+                self.open = Some((key, command));
+            }
+        }
+    }
+
+    /// The pipeline, for a command that is not a push; the pushes before it are written first.
+    fn other(&mut self) -> &mut redis::Pipeline {
+        self.close();
+        &mut self.pipe
+    }
+
+    fn close(&mut self) {
+        if let Some((_, command)) = self.open.take() {
+            self.pipe.add_command(command).ignore();
+        }
+    }
+
+    fn finish(mut self) -> redis::Pipeline {
+        self.close();
+        self.pipe
     }
 }
 

@@ -1,10 +1,12 @@
 //! `ClientWrapper`: the publishing half of a client. `publish` is synchronous and only queues;
 //! outcomes come back in batches through `nextCompletions`, one Promise per written batch.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::within_runtime_if_available;
 use napi_derive::napi;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::{mpsc, Mutex};
 
@@ -24,7 +26,8 @@ use crate::redis_connection::{RedisOptions, RedisTarget};
 
 /// Per-call options, already normalised by the JS facade (times as numbers).
 #[napi(object)]
-#[derive(Default)]
+#[derive(Default, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SendOptions {
     pub countdown: Option<f64>,
     /// Milliseconds since the Unix epoch.
@@ -103,29 +106,28 @@ impl ClientWrapper {
         protocol: u32,
         options: Option<SendOptions>,
     ) -> Result<()> {
-        let version = ProtocolVersion::from_number(protocol).ok_or_else(|| {
-            to_js_error(CeleryError::InvalidOption {
-                name: "TASK_PROTOCOL".into(),
-                reason: format!("must be 1 or 2, got {protocol}"),
-            })
+        let outgoing = Outgoing::new(queue, protocol, options)?;
+        within_runtime_if_available(|| outgoing.send(&self.client, seq, &task_name, &task_id, &args_json, kwargs_json.as_deref()));
+        Ok(())
+    }
+
+    /// Many tasks in one call: `batch_json` is a JSON array of `[name, id, args, kwargs, queue,
+    /// protocol, options]`, numbered from `first_seq`. All are checked before any is queued.
+    #[napi]
+    pub fn publish_batch(&self, first_seq: i64, batch_json: String) -> Result<()> {
+        let batch: Vec<BatchTask<'_>> = serde_json::from_str(&batch_json).map_err(|e| {
+            to_js_error(CeleryError::InvalidOption { name: "tasks".into(), reason: e.to_string() })
         })?;
-        let mut options = options.unwrap_or_default();
-        let (exchange, routing_key) = (options.exchange.take(), options.routing_key.take());
-        let options = task_options(options)?;
-        let request = TaskRequest {
-            name: &task_name,
-            id: &task_id,
-            args_json: &args_json,
-            kwargs_json: kwargs_json.as_deref(),
-            options: &options,
-        };
-        // As Celery's `send_task_message` with its default direct exchange type: an exchange
-        // without a routing key (or a key without an exchange) sends straight to the queue.
-        let destination = match (exchange, routing_key) {
-            (Some(name), Some(routing_key)) if !name.is_empty() => Destination::Exchange { name, routing_key },
-            _ => Destination::Queue(queue),
-        };
-        within_runtime_if_available(|| self.client.send_task(seq as u64, &request, destination, version));
+        let outgoing = batch
+            .iter()
+            .map(|task| Outgoing::new(task.queue.to_string(), task.protocol, task.options.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        within_runtime_if_available(|| {
+            for (offset, (task, outgoing)) in batch.iter().zip(outgoing).enumerate() {
+                let kwargs = task.kwargs.map(RawValue::get);
+                outgoing.send(&self.client, first_seq + offset as i64, &task.name, &task.id, task.args.get(), kwargs);
+            }
+        });
         Ok(())
     }
 
@@ -182,6 +184,56 @@ impl ClientWrapper {
     #[napi]
     pub async fn close(&self) -> Result<()> {
         self.client.broker().close().await.map_err(to_js_error)
+    }
+}
+
+/// One task of a `publish_batch` call, as the JS side writes it.
+#[derive(serde::Deserialize)]
+struct BatchTask<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    args: &'a RawValue,
+    #[serde(borrow)]
+    kwargs: Option<&'a RawValue>,
+    #[serde(borrow)]
+    queue: Cow<'a, str>,
+    protocol: u32,
+    options: Option<SendOptions>,
+}
+
+/// How and where one task goes, checked: the protocol, its options, its destination.
+struct Outgoing {
+    version: ProtocolVersion,
+    options: TaskOptions,
+    destination: Destination,
+}
+
+impl Outgoing {
+    fn new(queue: String, protocol: u32, options: Option<SendOptions>) -> Result<Self> {
+        let version = ProtocolVersion::from_number(protocol).ok_or_else(|| {
+            to_js_error(CeleryError::InvalidOption {
+                name: "TASK_PROTOCOL".into(),
+                reason: format!("must be 1 or 2, got {protocol}"),
+            })
+        })?;
+        let mut options = options.unwrap_or_default();
+        let (exchange, routing_key) = (options.exchange.take(), options.routing_key.take());
+        // As Celery's `send_task_message` with its default direct exchange type: an exchange
+        // without a routing key (or a key without an exchange) sends straight to the queue.
+        let destination = match (exchange, routing_key) {
+            (Some(name), Some(routing_key)) if !name.is_empty() => Destination::Exchange { name, routing_key },
+            _ => Destination::Queue(queue),
+        };
+        Ok(Self { version, options: task_options(options)?, destination })
+    }
+
+    /// Encodes the task and queues it. Needs the tokio runtime's context.
+    fn send(self, client: &Client, seq: i64, name: &str, id: &str, args_json: &str, kwargs_json: Option<&str>) {
+        let request = TaskRequest { name, id, args_json, kwargs_json, options: &self.options };
+        client.send_task(seq as u64, &request, self.destination, self.version);
     }
 }
 
