@@ -16,6 +16,11 @@ function taskError(taskId, meta) {
   return error;
 }
 
+/** What `get()` settles with: the result on SUCCESS, a rejection otherwise. */
+function outcomeOf(taskId, meta) {
+  return meta.status === 'SUCCESS' ? meta.result : Promise.reject(taskError(taskId, meta));
+}
+
 function timeoutError(taskId) {
   const error = celeryError('ERR_CELERY_TIMEOUT', 'TIMEOUT');
   error.taskId = taskId;
@@ -29,12 +34,14 @@ function timeoutError(taskId) {
  * pending `get()`.
  */
 class BatchWait {
-  constructor(result, resolve, reject, timeout, interval) {
+  /** @param unwrap settle as `get()` does (the task's result, or its error) rather than with the meta */
+  constructor(result, resolve, reject, timeout, interval, unwrap) {
     this.result = result;
     this.resolve = resolve;
     this.reject = reject;
     this.timeout = timeout;
     this.interval = interval;
+    this.unwrap = unwrap;
     this.timer = null;
     this.registers = false;
   }
@@ -66,7 +73,9 @@ class BatchWait {
     }
     const { resolve, reject } = this;
     this._finish();
-    if (resolve) this.result._pushWait(this.timeout, this.interval).then(resolve, reject);
+    if (!resolve) return;
+    const waiting = this.result._pushWait(this.timeout, this.interval);
+    (this.unwrap ? waiting.then((meta) => outcomeOf(this.result.taskId, meta)) : waiting).then(resolve, reject);
   }
 
   fail(error) {
@@ -76,11 +85,13 @@ class BatchWait {
   }
 
   _done(meta) {
-    const { resolve } = this;
+    const { resolve, reject } = this;
     this._finish();
     if (!resolve) return;
     this.result._final = meta;
-    resolve(meta);
+    if (!this.unwrap) resolve(meta);
+    else if (meta.status === 'SUCCESS') resolve(meta.result);
+    else reject(taskError(this.result.taskId, meta));
   }
 
   _finish() {
@@ -162,8 +173,10 @@ class AsyncResult {
 
   /** Waits for a ready state; resolves the result on SUCCESS, rejects otherwise. */
   get(timeout, interval = 500) {
-    const outcome = (meta) => (meta.status === 'SUCCESS' ? meta.result : Promise.reject(taskError(this.taskId, meta)));
+    const outcome = (meta) => outcomeOf(this.taskId, meta);
     if (this._final) return Promise.resolve(this._final).then(outcome);
+    // Nothing to race against (no publish in flight): the wait record settles get() itself.
+    if (!this._sendState && typeof this.backend._awaitReady === 'function') return this._batchWait(timeout, interval, true);
     return this._waitForReady(timeout, interval).then(outcome);
   }
 
@@ -295,9 +308,9 @@ class AsyncResult {
   }
 
   /** Redis: one wait record, settled by the backend's batches (see `BatchWait`). */
-  _batchWait(timeout, interval) {
+  _batchWait(timeout, interval, unwrap = false) {
     return new Promise((resolve, reject) => {
-      const wait = new BatchWait(this, resolve, reject, timeout, interval);
+      const wait = new BatchWait(this, resolve, reject, timeout, interval, unwrap);
       // A timeout setTimeout cannot hold (Infinity, more than ~24 days) is no limit, as before.
       if (timeout > 0 && timeout <= MAX_TIMER_MS) wait.timer = setTimeout(() => wait.fail(timeoutError(this.taskId)), timeout);
       this.backend._awaitReady(this.taskId, wait);

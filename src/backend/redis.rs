@@ -175,7 +175,8 @@ impl RedisBackend {
         let hub = self.hub().await?;
         let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
         for (key, id) in keys.iter().zip(task_ids) {
-            hub.add_listener(key, Listener::Queued(id.clone(), self.ready.sender.clone()));
+            let id_from = key.len() - id.len();
+            hub.add_listener(key, Listener::Queued(id_from, self.ready.sender.clone()));
         }
         if hub.subscribe_all(&keys).await {
             return Ok(());
@@ -474,7 +475,8 @@ struct Hub {
 /// task id for a batch of them); a state watcher wants every one.
 enum Listener {
     Ready(oneshot::Sender<ResultMeta>),
-    Queued(String, mpsc::UnboundedSender<(String, ResultMeta)>),
+    /// The task id is the key from this byte on (one string less per pending `get()`).
+    Queued(usize, mpsc::UnboundedSender<(String, ResultMeta)>),
     Every(mpsc::UnboundedSender<ResultMeta>),
 }
 
@@ -509,7 +511,8 @@ impl Hub {
         let mut state = self.state.lock().unwrap();
         state.next_waiter_id += 1;
         let id = state.next_waiter_id;
-        state.waiters.entry(key.to_string()).or_default().push((id, listener));
+        // Most keys have one listener: no room reserved for more.
+        state.waiters.entry(key.to_string()).or_insert_with(|| Vec::with_capacity(1)).push((id, listener));
         id
     }
 
@@ -580,8 +583,8 @@ impl Hub {
                 Listener::Ready(tx) if ready => {
                     let _ = tx.send(meta.clone());
                 }
-                Listener::Queued(task_id, tx) if ready => {
-                    let _ = tx.send((task_id, meta.clone()));
+                Listener::Queued(id_from, tx) if ready => {
+                    let _ = tx.send((key[id_from..].to_string(), meta.clone()));
                 }
                 Listener::Every(tx) => {
                     if tx.send(meta.clone()).is_ok() && !ready {
