@@ -98,6 +98,9 @@ for (const protocol of [2, 1]) {
         settled = true;
       });
       await eventually(async () => (await result.status()) === 'PROGRESS');
+      // The task writes PROGRESS twice; the second may land just after the first is seen.
+      await eventually(async () => (await result.result()).current === 2);
+      assert.equal(await result.status(), 'PROGRESS');
       assert.deepEqual(await result.result(), { current: 2, total: 2 });
       assert.equal(settled, false, 'get() must not settle on an intermediate state');
       await redisCommand(url, 'SET', releaseKey, '1', 'EX', '60');
