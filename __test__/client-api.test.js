@@ -275,6 +275,7 @@ describe('bulk sends and task defaults', () => {
     const valid = { name: 'tasks.add', args: [1, 1] };
     assert.throws(() => client.sendTasks([valid, { ...valid, options: { compression: 'lzma' } }]), { code: 'ERR_CELERY_INVALID_OPTION' });
     assert.throws(() => client.sendTasks([valid, { ...valid, options: { priority: 300 } }]), { code: 'ERR_CELERY_INVALID_OPTION' });
+    assert.throws(() => client.sendTasks([valid, { ...valid, options: { link: 'not a signature' } }]), { code: 'ERR_CELERY_INVALID_ARGUMENT' });
     const [urgent, dated] = client.sendTasks([
       { name: 'tasks.add', args: [1, 1], options: { priority: 9, countdown: 60, headers: { 'x-tenant': 'acme' } } },
       { name: 'tasks.echo', args: [], kwargs: { at: new Date(0) }, taskId: 'bulk-fixed-id' },

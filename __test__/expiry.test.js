@@ -35,11 +35,15 @@ describe('conf.RESULT_EXPIRES', () => {
     const body = chord([add.s(1, 1), add.s(2, 2)], tsum.s()).applyAsync();
     assert.equal(await body.get(10_000), 6);
 
+    await client.backend._prepareChord('expiry-chord-300', 2);
+    const chordTtl = Number(await redisCommand(url, 'TTL', 'celery-taskset-meta-expiry-chord-300.s'));
+    assert.ok(chordTtl > 290 && chordTtl <= 300, `chord size TTL ${chordTtl}`);
+
     const never = createClient(url, url, 'not-consumed');
     never.conf.RESULT_EXPIRES = 0;
     await never.backend._prepareChord('expiry-chord', 2);
     assert.equal(Number(await redisCommand(url, 'TTL', 'celery-taskset-meta-expiry-chord.s')), -1);
-    await redisCommand(url, 'DEL', 'celery-taskset-meta-expiry-chord.s', `celery-taskset-meta-${g.id}`);
+    await redisCommand(url, 'DEL', 'celery-taskset-meta-expiry-chord.s', 'celery-taskset-meta-expiry-chord-300.s', `celery-taskset-meta-${g.id}`);
 
     await Promise.all([client.disconnect(), never.disconnect()]);
     await worker.stop();
@@ -47,16 +51,18 @@ describe('conf.RESULT_EXPIRES', () => {
     await dropResults(url, [result.taskId, body.taskId, ...g.results.map((r) => r.taskId)]);
   });
 
-  it('rpc://: the reply queue expires after RESULT_EXPIRES', async () => {
+  it('rpc://: the reply queue expires after RESULT_EXPIRES, also beyond 32 bits of ms (a month)', async () => {
     const broker = await amqpUrl();
     const queue = uniqueQueue('expiry-rpc');
-    const client = createClient(broker, 'rpc://', queue);
-    client.conf.RESULT_EXPIRES = 600;
-    await client.createTask('tasks.add').delay(1, 1).sent;
-    const rows = (await rabbitmqctl('list_queues', '-q', 'name', 'arguments')).split('\n');
-    const row = rows.find((line) => line.startsWith(client.broker.replyTo));
-    assert.match(row, /x-expires.*600000/);
-    await client.disconnect();
+    for (const seconds of [600, 30 * 86_400]) {
+      const client = createClient(broker, 'rpc://', queue);
+      client.conf.RESULT_EXPIRES = seconds;
+      await client.createTask('tasks.add').delay(1, 1).sent;
+      const rows = (await rabbitmqctl('list_queues', '-q', 'name', 'arguments')).split('\n');
+      const row = rows.find((line) => line.startsWith(client.broker.replyTo));
+      assert.match(row, new RegExp(`x-expires.*\\b${seconds * 1000}\\b`));
+      await client.disconnect();
+    }
     await runPython('amqp_admin.py', [broker, 'delete', queue]);
   });
 });

@@ -315,7 +315,14 @@ describe('Node client → Node worker', () => {
     assert.deepEqual(Object.keys((await client.backend.getTaskMeta(result.taskId)) || {}).slice(0, 5), ['status', 'result', 'traceback', 'children', 'date_done']);
 
     const ignored = client.createTask('node.add').applyAsync([1, 1], {}, { ignoreResult: true });
-    const done = new Promise((resolve) => worker.once('task-succeeded', resolve));
+    const done = new Promise((resolve) => {
+      const onSucceeded = (ctx) => {
+        if (ctx.id !== ignored.taskId) return;
+        worker.off('task-succeeded', onSucceeded);
+        resolve();
+      };
+      worker.on('task-succeeded', onSucceeded);
+    });
     await done;
     await worker.stop(); // every store has happened once stop() resolved
     assert.equal(await ignored.status(), null);

@@ -33,26 +33,26 @@ class Client extends Base {
    */
   sendTasks(tasks) {
     if (!Array.isArray(tasks)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'sendTasks expects an array', TypeError);
-    const prepared = tasks.map((task) => {
+    const planned = tasks.map((task) => {
       if (!task || typeof task.name !== 'string') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'each task needs a name', TypeError);
       if (task.args && !Array.isArray(task.args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
       const { name, taskId, options } = task;
       const [args, kwargs] = [task.args || [], task.kwargs || {}];
-      if (options && (options.link || options.linkError)) {
+      const send = this._plan(name, args, kwargs, taskId, options);
+      if (send.canvas) {
+        // Sent (and stringified) later, on the canvas path: checked now.
         toJson(args, 'args', this.options);
         toJson(kwargs, 'kwargs', this.options);
-        return () => this.sendTask(name, args, kwargs, taskId, options); // the canvas path
       }
-      const route = routeOptions(this.conf.TASK_ROUTES, name, args, kwargs);
-      return this._prepare(name, args, kwargs, taskId, route ? { ...route, ...options } : options);
+      return send;
     });
     // Without canvas sends among them, all go to the broker in one native call.
-    if (prepared.every((message) => typeof message !== 'function')) {
-      const results = prepared.map(({ taskId }) => this._publishedResult(taskId));
-      this.broker.publishTasks(results, prepared);
+    if (planned.every((send) => !send.canvas)) {
+      const results = planned.map(({ taskId }) => this._publishedResult(taskId));
+      this.broker.publishTasks(results, planned);
       return results;
     }
-    return prepared.map((message) => (typeof message === 'function' ? message() : this._publish(message)));
+    return planned.map((send) => this._send(send));
   }
 
   /** A signature (Python's `signature(name, args, kwargs, **options)`). */
@@ -79,13 +79,25 @@ class Client extends Base {
    * priority, queue, ...) is this package's addition.
    */
   sendTask(taskName, args, kwargs, taskId, options) {
-    const route = routeOptions(this.conf.TASK_ROUTES, taskName, args, kwargs);
-    if (route) options = { ...route, ...options };
+    return this._send(this._plan(taskName, args, kwargs, taskId, options));
+  }
+
+  /**
+   * What a send will be, with its options checked: `{ canvas }`, a signature dict for a task
+   * with callbacks (they travel as signature dicts, which the canvas path builds and routes), or
+   * a prepared message routed by `conf.TASK_ROUTES`.
+   */
+  _plan(taskName, args, kwargs, taskId, options) {
     if (options && (options.link || options.linkError)) {
-      // Callbacks travel as signature dicts: the canvas path builds them.
-      return sendCanvas(this, new Signature(this, taskName, args || [], kwargs || {}, { ...options, taskId: taskId || options.taskId }).toDict());
+      const signature = new Signature(this, taskName, args || [], kwargs || {}, { ...options, taskId: taskId || options.taskId });
+      return { canvas: signature.toDict() };
     }
-    return this._publish(this._prepare(taskName, args, kwargs, taskId, options));
+    const route = routeOptions(this.conf.TASK_ROUTES, taskName, args, kwargs);
+    return this._prepare(taskName, args, kwargs, taskId, route ? { ...route, ...options } : options);
+  }
+
+  _send(planned) {
+    return planned.canvas ? sendCanvas(this, planned.canvas) : this._publish(planned);
   }
 
   /** Every check and conversion of a send, done once; throws before anything is queued. */

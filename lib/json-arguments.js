@@ -69,4 +69,4 @@ function toJson(value, what, options) {
   return text;
 }
 
-module.exports = { toJson, pythonIsoformat };
+module.exports = { toJson };

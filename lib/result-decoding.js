@@ -52,13 +52,15 @@ function markBigIntegers(text, mark) {
  * Parses a stored meta; `null` stays `null` (nothing stored: PENDING).
  * @param {{ decodeTypes?: boolean, bigInt?: boolean }} [decoding]
  */
+/** Marks big integers while parsing; random per process, so stored text cannot forge it. */
+const mark = `\u0000bigint:${randomUUID()}:`;
+
 function parseMeta(text, decoding = {}) {
   if (text == null) return null;
   const types = decoding.decodeTypes && text.includes('"__type__"');
   const bigInt = decoding.bigInt && /\d{16}/.test(text);
   try {
     if (!types && !bigInt) return JSON.parse(text);
-    const mark = `\u0000bigint:${randomUUID()}:`;
     const reviver = (_key, value) => {
       if (bigInt && typeof value === 'string' && value.startsWith(mark)) return BigInt(value.slice(mark.length));
       return types ? kombuValue(value) : value;

@@ -85,13 +85,11 @@ class BatchWait {
   }
 
   _done(meta) {
-    const { resolve, reject } = this;
+    const { resolve } = this;
     this._finish();
     if (!resolve) return;
     this.result._final = meta;
-    if (!this.unwrap) resolve(meta);
-    else if (meta.status === 'SUCCESS') resolve(meta.result);
-    else reject(taskError(this.result.taskId, meta));
+    resolve(this.unwrap ? outcomeOf(this.result.taskId, meta) : meta);
   }
 
   _finish() {
@@ -173,10 +171,10 @@ class AsyncResult {
 
   /** Waits for a ready state; resolves the result on SUCCESS, rejects otherwise. */
   get(timeout, interval = 500) {
+    // Nothing to race against (no publish in flight): the wait record settles get() itself.
+    if (!this._final && !this._sendState && typeof this.backend._awaitReady === 'function') return this._batchWait(timeout, interval, true);
     const outcome = (meta) => outcomeOf(this.taskId, meta);
     if (this._final) return Promise.resolve(this._final).then(outcome);
-    // Nothing to race against (no publish in flight): the wait record settles get() itself.
-    if (!this._sendState && typeof this.backend._awaitReady === 'function') return this._batchWait(timeout, interval, true);
     return this._waitForReady(timeout, interval).then(outcome);
   }
 

@@ -2,6 +2,7 @@
 // Calls made in the same tick, answered by one native call: the `getTaskMeta`s of a loop cost one
 // MGET between them instead of one native Promise each.
 
+/** Keys per native call (one MGET, one SUBSCRIBE). */
 const MAX_BATCH = 10_000;
 
 class TickBatch {
@@ -40,4 +41,4 @@ class TickBatch {
   }
 }
 
-module.exports = { TickBatch };
+module.exports = { TickBatch, MAX_BATCH };

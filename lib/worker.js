@@ -7,6 +7,7 @@ const os = require('node:os');
 const Base = require('./base');
 const { WorkerWrapper } = require('../binding');
 const { callNative, celeryError, fromNative } = require('./errors');
+const { schemeOf } = require('./transport-url');
 const { TaskContext, Retry, TimeLimitExceeded, exceptionOf } = require('./task-context');
 
 const DEFAULT_STOP_TIMEOUT_MS = 30_000;
@@ -55,7 +56,7 @@ class Worker extends Base {
     console.info('celery.node worker starting...');
     console.info(`registered task: ${Object.keys(this.handlers)}`);
     return this.whenStarted().then(
-      () => (/^rediss?:|^redis\+socket:/i.test(this.conf.CELERY_BROKER) ? this._pump : undefined),
+      () => (schemeOf(this.conf.CELERY_BROKER).startsWith('redis') ? this._pump : undefined),
       (error) => {
         console.error(error);
       },

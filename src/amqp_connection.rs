@@ -47,13 +47,13 @@ pub struct AmqpOptions {
     /// Only check that queues exist (the workers own the topology).
     pub passive: Option<bool>,
     /// celery-node's `CELERY_RESULT_EXPIRES` (ms): `x-expires` of its per-task result queues.
-    pub result_expires: Option<i32>,
+    pub result_expires: Option<u64>,
     /// Set by the JS layer when the result backend is `rpc://`.
     pub declare_reply_queue: Option<bool>,
     /// Shown by RabbitMQ (management UI, `rabbitmqctl list_connections`); default `celery-native`.
     pub connection_name: Option<String>,
     /// `x-expires` of the RPC reply queue in ms (Celery: `result_expires` × 1000; default one day).
-    pub reply_queue_expires: Option<i32>,
+    pub reply_queue_expires: Option<u64>,
     /// Countdown / ETA messages to a named exchange go through Celery's native delayed delivery
     /// exchanges (quorum queues behind topic exchanges, spec §4.6).
     pub native_delayed_delivery: Option<bool>,
@@ -286,16 +286,33 @@ fn parse_one(url: &str, options: &AmqpOptions) -> Result<AMQPUri> {
 
 /// Celery's default `result_expires` in milliseconds: the RPC reply queue's `x-expires` (a 32-bit
 /// `I`, as py-amqp writes an int that fits).
-pub const REPLY_QUEUE_EXPIRES_MS: i32 = 86_400_000;
+pub const REPLY_QUEUE_EXPIRES_MS: u64 = 86_400_000;
 
 /// Declares a client's RPC reply queue exactly as Celery 5.7 does (spec §5.5): durable,
 /// auto-delete, `x-expires` one day. Both the publisher (before the first task, so no reply can
 /// be dropped) and the RPC backend's consumer declare it.
-pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str, expires_ms: i32) -> lapin::Result<()> {
+/// A queue's `x-expires` as py-amqp writes an int: 32-bit when it fits, else 64-bit (RabbitMQ
+/// takes either; a `result_expires` of a month does not fit 32 bits).
+pub fn x_expires(ms: u64) -> lapin::types::AMQPValue {
+    use lapin::types::AMQPValue;
+    match i32::try_from(ms) {
+        Ok(small) => AMQPValue::LongInt(small),
+        Err(_) => AMQPValue::LongLongInt(i64::try_from(ms).unwrap_or(i64::MAX)),
+    }
+}
+
+impl AmqpOptions {
+    /// The RPC reply queue's `x-expires` (default one day).
+    pub fn reply_queue_expires_ms(&self) -> u64 {
+        self.reply_queue_expires.unwrap_or(REPLY_QUEUE_EXPIRES_MS)
+    }
+}
+
+pub async fn declare_reply_queue(channel: &lapin::Channel, name: &str, expires_ms: u64) -> lapin::Result<()> {
     use lapin::options::QueueDeclareOptions;
-    use lapin::types::{AMQPValue, FieldTable};
+    use lapin::types::FieldTable;
     let mut arguments = FieldTable::default();
-    arguments.insert("x-expires".into(), AMQPValue::LongInt(expires_ms));
+    arguments.insert("x-expires".into(), x_expires(expires_ms));
     let options = QueueDeclareOptions { durable: true, auto_delete: true, ..QueueDeclareOptions::default() };
     channel.queue_declare(name.into(), options, arguments).await.map(|_| ())
 }

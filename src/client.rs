@@ -58,14 +58,13 @@ impl Client {
                 Destination::Event { exchange, routing_key } => SentTo { queue: routing_key, exchange, routing_key },
             };
             let clock = self.clock.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            task_sent_event(&message, to, &self.producer.origin, clock, now)
+            task_sent_event(&message, to, &self.producer.origin, clock, now).map(|event| (clock, event))
         });
         self.broker.publish(Publication { seq, destination, message });
-        if let Some(event) = event.flatten() {
+        if let Some((clock, event)) = event.flatten() {
             let destination =
                 Destination::Event { exchange: EVENT_EXCHANGE.into(), routing_key: TASK_SENT_ROUTING_KEY.into() };
-            let seq = EVENT_SEQS + self.clock.load(std::sync::atomic::Ordering::SeqCst);
-            self.broker.publish(Publication { seq, destination, message: event });
+            self.broker.publish(Publication { seq: EVENT_SEQS + clock, destination, message: event });
         }
     }
 

@@ -200,14 +200,7 @@ impl Worker {
     /// Ends a job: stores its state, sends what follows, acknowledges. A job already ended
     /// (by its time limit) is ignored.
     pub fn finish(&self, job_id: u64, outcome: Outcome) {
-        let running = {
-            let mut jobs = self.shared.running.lock().unwrap();
-            let Some(running) = jobs.remove(&job_id) else { return };
-            if jobs.is_empty() {
-                self.shared.idle.notify_waiters();
-            }
-            running
-        };
+        let Some(running) = self.shared.take_running(|id, _| id == job_id).pop() else { return };
         let shared = self.shared.clone();
         spawn_tracked(&self.shared.finishing, async move { shared.complete(running, outcome).await });
     }
@@ -291,17 +284,24 @@ impl Shared {
         if !terminate {
             return;
         }
-        let terminated: Vec<Running> = {
-            let mut running = self.running.lock().unwrap();
-            let ids: Vec<u64> =
-                running.iter().filter(|(_, r)| task_ids.contains(&r.job.task.id)).map(|(id, _)| *id).collect();
-            ids.into_iter().filter_map(|id| running.remove(&id)).collect()
-        };
-        for running in terminated {
+        for running in self.take_running(|_, running| task_ids.contains(&running.job.task.id)) {
             self.emit(WorkerEvent::Terminated(running.job.job_id));
-            let task = running.job.task.clone();
-            self.revoke_now(task, running.tag.clone(), "terminated").await;
+            // Acknowledged when it started, unless acksLate: never twice.
+            let tag = (!running.acked).then_some(running.tag);
+            self.revoke_now(running.job.task, tag, "terminated").await;
         }
+    }
+
+    /// Takes the running jobs `pick` chooses out of `running`; wakes a waiting `stop()` when
+    /// none is left.
+    fn take_running(&self, pick: impl Fn(u64, &Running) -> bool) -> Vec<Running> {
+        let mut jobs = self.running.lock().unwrap();
+        let ids: Vec<u64> = jobs.iter().filter(|(id, r)| pick(**id, r)).map(|(id, _)| *id).collect();
+        let taken: Vec<Running> = ids.into_iter().filter_map(|id| jobs.remove(&id)).collect();
+        if !taken.is_empty() && jobs.is_empty() {
+            self.idle.notify_waiters();
+        }
+        taken
     }
 
     async fn receive(self: Arc<Self>, delivery: Delivery) {
@@ -324,13 +324,7 @@ impl Shared {
             Err(failure) => {
                 self.log("error", format!("queue {queue} item: {}", failure.reason));
                 if let Some(task_id) = &failure.task_id {
-                    let exception = TaskException {
-                        exc_type: "DecodeError".into(),
-                        message: failure.reason.clone(),
-                        module: "kombu.exceptions".into(),
-                        traceback: None,
-                    };
-                    let meta = exception_json(&exception.exc_type, &exception.message, &exception.module);
+                    let meta = exception_json("DecodeError", &failure.reason, "kombu.exceptions");
                     let stub =
                         IncomingTask { id: task_id.clone(), reply_to: raw.reply_to.clone(), ..Default::default() };
                     let _ = self.store(&stub, "FAILURE", &meta, None).await;
@@ -340,7 +334,7 @@ impl Shared {
             }
         };
         if let Some(reason) = self.refusal(&task) {
-            self.revoke_now(task, tag, reason).await;
+            self.revoke_now(task, Some(tag), reason).await;
             return;
         }
         let job = Job { job_id: self.next_job.fetch_add(1, Ordering::SeqCst), task, queue, redelivered };
@@ -388,19 +382,22 @@ impl Shared {
         task.expires.filter(|expires| *expires <= SystemTime::now()).map(|_| "expired")
     }
 
-    async fn revoke_now(&self, task: IncomingTask, tag: DeliveryTag, reason: &str) {
+    /// Stores REVOKED for a task, and acknowledges its message if it is not yet (`tag`).
+    async fn revoke_now(&self, task: IncomingTask, tag: Option<DeliveryTag>, reason: &str) {
         self.log("info", format!("Discarding revoked task: {}[{}] ({reason})", task.name, task.id));
         let meta = exception_json("TaskRevokedError", reason, "celery.exceptions");
         if let Err(error) = self.store(&task, "REVOKED", &meta, None).await {
             self.log("error", format!("cannot store the state of {}[{}]: {error}", task.name, task.id));
         }
-        let _ = self.consumer.ack(tag).await;
+        if let Some(tag) = tag {
+            let _ = self.consumer.ack(tag).await;
+        }
     }
 
     async fn run(&self, job: Job, tag: DeliveryTag, permit: Option<OwnedSemaphorePermit>) {
         if let Some(reason) = self.refusal(&job.task) {
             drop(permit);
-            self.revoke_now(job.task, tag, reason).await;
+            self.revoke_now(job.task, Some(tag), reason).await;
             return;
         }
         let acked = !self.settings.acks_late;
@@ -440,8 +437,11 @@ impl Shared {
         if !task.ignore_result {
             self.store(task, "SUCCESS", result_json, None).await?;
         }
+        self.chord_part(task, "SUCCESS", result_json).await?;
+        if task.embed.callbacks.is_empty() && task.embed.chain.is_empty() {
+            return Ok(()); // nothing follows: the result text need not be parsed
+        }
         let result: Value = serde_json::from_str(result_json).unwrap_or(Value::Null);
-        self.chord_part(task, "SUCCESS", &result).await?;
         for callback in &task.embed.callbacks {
             self.send_followup(task, callback, &result, Vec::new()).await?;
         }
@@ -457,7 +457,7 @@ impl Shared {
         if !task.ignore_result {
             self.store(task, "FAILURE", &meta, exception.traceback.as_deref()).await?;
         }
-        self.chord_part(task, "FAILURE", &serde_json::from_str(&meta).unwrap_or_default()).await?;
+        self.chord_part(task, "FAILURE", &meta).await?;
         // Errbacks Python cannot call with the request run as tasks given the failed task's id.
         for errback in &task.embed.errbacks {
             self.send_followup(task, errback, &Value::from(task.id.as_str()), Vec::new()).await?;
@@ -468,8 +468,9 @@ impl Shared {
     /// A chord header task reports to the Redis chord counting (spec §2.6); the worker that
     /// completes the count sends the body with every header result in group order, or, when a
     /// header task failed, stores the body's failure as a `ChordError`, as Celery does.
-    async fn chord_part(&self, task: &IncomingTask, state: &str, result: &Value) -> Result<()> {
+    async fn chord_part(&self, task: &IncomingTask, state: &str, result_json: &str) -> Result<()> {
         let (Some(body), Some(group_id)) = (&task.embed.chord, &task.group_id) else { return Ok(()) };
+        let result: Value = serde_json::from_str(result_json).unwrap_or(Value::Null);
         let ResultBackend::Redis(redis) = self.backend.as_ref() else {
             self.log(
                 "warn",
@@ -477,7 +478,7 @@ impl Shared {
             );
             return Ok(());
         };
-        let part = ChordPart { group_id, group_index: task.group_index, task_id: &task.id, state, result };
+        let part = ChordPart { group_id, group_index: task.group_index, task_id: &task.id, state, result: &result };
         let Some(join) = redis.chord_part_return(&part, self.settings.result_expires).await? else { return Ok(()) };
         let failed = join.parts.iter().find(|member| matches!(member.state.as_str(), "FAILURE" | "REVOKED"));
         let sent = match failed {

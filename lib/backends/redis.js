@@ -3,10 +3,7 @@
 const NativeBackend = require('./native');
 const { fromNative } = require('../errors');
 const { parseMeta } = require('../result-decoding');
-const { TickBatch } = require('../tick-batch');
-
-/** Keys per native call. */
-const BATCH = 10_000;
+const { TickBatch, MAX_BATCH: BATCH } = require('../tick-batch');
 const { redisOptionsJson } = require('../transport-url');
 
 /**
@@ -18,14 +15,17 @@ const { redisOptionsJson } = require('../transport-url');
 class RedisBackend extends NativeBackend {
   constructor(url, opts = {}) {
     super(url, opts, redisOptionsJson(opts));
-    this._reads = new TickBatch((ids) =>
-      this._native.getTaskMetas(ids).then((texts) => texts.map((text) => parseMeta(text, this.decoding)), (e) => Promise.reject(fromNative(e))),
-    );
+    this._reads = new TickBatch((ids) => this._readMetas(ids));
     this._readyWaiters = new Map(); // task id → its wait record, or an array of them
     this._tick = []; // wait records taken since the last registration
     this._cancels = []; // task ids whose last record left
     this._pump = null;
     this._closed = false;
+  }
+
+  /** The stored metas of these tasks (null where nothing is stored), in one MGET. */
+  _readMetas(ids) {
+    return this._native.getTaskMetas(ids).then((texts) => texts.map((text) => parseMeta(text, this.decoding)), (e) => Promise.reject(fromNative(e)));
   }
 
   /** The stored meta object, or null when nothing is stored. */
@@ -81,9 +81,9 @@ class RedisBackend extends NativeBackend {
     }
     for (let from = 0; from < waits.length; from += BATCH) {
       const part = waits.slice(from, from + BATCH);
-      this._native.getTaskMetas(part.map((wait) => wait.result.taskId)).then(
-        (texts) => texts.forEach((text, i) => part[i].stored(parseMeta(text, this.decoding))),
-        (error) => part.forEach((wait) => wait.fail(fromNative(error))),
+      this._readMetas(part.map((wait) => wait.result.taskId)).then(
+        (metas) => metas.forEach((meta, i) => part[i].stored(meta)),
+        (error) => part.forEach((wait) => wait.fail(error)),
       );
     }
   }

@@ -52,11 +52,7 @@ class NativeBroker {
   /** Queues one task message; throws synchronously only for invalid arguments. */
   publishTask(result, taskName, argsJson, kwargsJson, queue, protocol, options) {
     const seq = this._nextSeq++;
-    try {
-      this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options);
-    } catch (e) {
-      throw fromNative(e);
-    }
+    callNative(() => this._native.publish(seq, taskName, result.taskId, argsJson, kwargsJson, queue, protocol, options));
     this._inFlight.set(seq, result);
     if (!this._pump) this._pump = this._settleCompletions();
   }
@@ -69,11 +65,7 @@ class NativeBroker {
     for (let start = 0; start < messages.length; start += BATCH_SIZE) {
       const chunk = messages.slice(start, start + BATCH_SIZE);
       const firstSeq = this._nextSeq;
-      try {
-        this._native.publishBatch(firstSeq, `[${chunk.map(batchEntry).join(',')}]`);
-      } catch (e) {
-        throw fromNative(e);
-      }
+      callNative(() => this._native.publishBatch(firstSeq, `[${chunk.map(batchEntry).join(',')}]`));
       this._nextSeq += chunk.length;
       chunk.forEach((_, i) => this._inFlight.set(firstSeq + i, results[start + i]));
     }

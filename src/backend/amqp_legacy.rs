@@ -10,21 +10,21 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use lapin::options::{BasicGetOptions, BasicPublishOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
+use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection};
 
 use super::WaitOutcome;
-use crate::amqp_connection::AmqpTarget;
+use crate::amqp_connection::{x_expires, AmqpTarget};
 use crate::error::{CeleryError, Result};
 use crate::protocol::task_message::{CONTENT_ENCODING_UTF8, CONTENT_TYPE_JSON};
 use crate::protocol::ResultMeta;
 
 /// celery-node's default `CELERY_RESULT_EXPIRES`: one day, in milliseconds.
-pub const DEFAULT_EXPIRES_MS: i32 = 86_400_000;
+pub const DEFAULT_EXPIRES_MS: u64 = 86_400_000;
 
 pub struct AmqpLegacyBackend {
     target: AmqpTarget,
-    expires_ms: i32,
+    expires_ms: u64,
     session: tokio::sync::Mutex<Option<(Connection, Channel)>>,
     /// Results already taken from their queue.
     taken: Mutex<HashMap<String, ResultMeta>>,
@@ -33,7 +33,7 @@ pub struct AmqpLegacyBackend {
 }
 
 impl AmqpLegacyBackend {
-    pub fn new(target: AmqpTarget, expires_ms: Option<i32>) -> Self {
+    pub fn new(target: AmqpTarget, expires_ms: Option<u64>) -> Self {
         Self {
             target,
             expires_ms: expires_ms.unwrap_or(DEFAULT_EXPIRES_MS),
@@ -64,7 +64,7 @@ impl AmqpLegacyBackend {
     async fn assert_queue(&self, channel: &Channel, task_id: &str) -> Result<String> {
         let name = Self::queue_name(task_id);
         let mut arguments = FieldTable::default();
-        arguments.insert("x-expires".into(), AMQPValue::LongInt(self.expires_ms));
+        arguments.insert("x-expires".into(), x_expires(self.expires_ms));
         let options = QueueDeclareOptions { durable: true, auto_delete: true, ..QueueDeclareOptions::default() };
         channel.queue_declare(name.as_str().into(), options, arguments).await.map_err(|e| self.unreachable(e))?;
         Ok(name)

@@ -7,7 +7,7 @@
 //! subscribing is impossible it falls back to polling the key.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use redis::aio::ConnectionManager;
@@ -33,6 +33,10 @@ const CHORD_DONE_SECS: u64 = 300;
 /// Adds a header result unless this id and index were counted already, refreshes the expiry of
 /// the counting keys, and answers `{count, complete}`; `complete` is 1 for the one caller that
 /// saw every header task report and took the `.c` claim. A chord already `done` answers -1.
+/// The chord scripts, hashed once (a `Script` computes its SHA1 when made).
+static CHORD_PART_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CHORD_PART_LUA));
+static CHORD_DONE_SCRIPT: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CHORD_DONE_LUA));
+
 const CHORD_PART_LUA: &str = r"
 if redis.call('GET', KEYS[5]) == 'done' then return {-1, 0} end
 local seen = ARGV[1] .. ':' .. ARGV[3]
@@ -313,7 +317,7 @@ impl RedisBackend {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let member = serde_json::json!([1, part.task_id, part.state, part.result]).to_string();
         let score = part.group_index.map_or_else(|| "+inf".to_string(), |i| i.to_string());
-        let (_, complete): (i64, i64) = redis::Script::new(CHORD_PART_LUA)
+        let (_, complete): (i64, i64) = CHORD_PART_SCRIPT
             .key(format!("{group}.j"))
             .key(format!("{group}.t"))
             .key(format!("{group}.s"))
@@ -350,7 +354,7 @@ impl RedisBackend {
     pub async fn chord_done(&self, group_id: &str, join: &ChordJoin) -> Result<()> {
         let mut connection = self.hub().await?.connection.clone();
         let group = self.group_key(group_id);
-        redis::Script::new(CHORD_DONE_LUA)
+        CHORD_DONE_SCRIPT
             .key(format!("{group}.c"))
             .key(format!("{group}.j"))
             .key(format!("{group}.t"))
@@ -517,21 +521,19 @@ impl Hub {
     }
 
     fn remove_waiter(&self, key: &str, waiter_id: u64) {
-        let mut state = self.state.lock().unwrap();
-        if let Some(waiters) = state.waiters.get_mut(key) {
-            waiters.retain(|(id, _)| *id != waiter_id);
-            if waiters.is_empty() {
-                state.waiters.remove(key);
-                let _ = self.changes.send(key.to_string());
-            }
-        }
+        self.remove_listeners(key, |id, _| id == waiter_id);
     }
 
     /// Removes the queued (batch) listeners of a key.
     fn remove_queued(&self, key: &str) {
+        self.remove_listeners(key, |_, listener| matches!(listener, Listener::Queued(..)));
+    }
+
+    /// Removes the key's listeners `which` picks; the last one leaving ends the subscription.
+    fn remove_listeners(&self, key: &str, which: impl Fn(u64, &Listener) -> bool) {
         let mut state = self.state.lock().unwrap();
         if let Some(waiters) = state.waiters.get_mut(key) {
-            waiters.retain(|(_, listener)| !matches!(listener, Listener::Queued(..)));
+            waiters.retain(|(id, listener)| !which(*id, listener));
             if waiters.is_empty() {
                 state.waiters.remove(key);
                 let _ = self.changes.send(key.to_string());
@@ -562,12 +564,10 @@ impl Hub {
 
     /// Resolves when the channel is subscribed (true) or cannot be (false → poll instead).
     async fn subscribe(&self, key: &str) -> std::result::Result<(), ()> {
-        let (tx, rx) = oneshot::channel();
-        self.state.lock().unwrap().pending_subscribes.entry(key.to_string()).or_default().push(tx);
-        let _ = self.changes.send(key.to_string());
-        match rx.await {
-            Ok(true) => Ok(()),
-            _ => Err(()),
+        if self.subscribe_all(&[key.to_string()]).await {
+            Ok(())
+        } else {
+            Err(())
         }
     }
 

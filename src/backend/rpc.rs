@@ -67,7 +67,7 @@ impl RpcState {
 }
 
 impl RpcBackend {
-    pub fn new(target: AmqpTarget, reply_to: String, expires_ms: i32) -> Self {
+    pub fn new(target: AmqpTarget, reply_to: String, expires_ms: u64) -> Self {
         Self {
             target,
             reply_to: ReplyQueue { name: reply_to, expires_ms },
@@ -190,7 +190,7 @@ type Deliveries = (lapin::Connection, lapin::Consumer);
 #[derive(Debug, Clone)]
 struct ReplyQueue {
     name: String,
-    expires_ms: i32,
+    expires_ms: u64,
 }
 
 async fn consume(target: &AmqpTarget, reply_to: &ReplyQueue) -> Result<Deliveries> {

@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Broker, Destination, OutcomeSender, Publication, PublishOutcome, WriterCommand, WriterHandle};
-use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget, REPLY_QUEUE_EXPIRES_MS};
+use crate::amqp_connection::{declare_reply_queue, AmqpOptions, AmqpTarget};
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
 use crate::protocol::delayed_delivery::{delay_until, delayed_routing_key, DELAYED_EXCHANGE};
@@ -43,7 +43,7 @@ pub struct Topology {
     /// The client's RPC reply queue, declared before the first publish so that no reply is
     /// dropped (Python's rpc backend does the same in `on_task_call`).
     pub reply_queue: Option<String>,
-    pub reply_queue_expires_ms: i32,
+    pub reply_queue_expires_ms: u64,
     /// Delay countdown / ETA messages to named exchanges in RabbitMQ (spec §4.6).
     pub native_delayed_delivery: bool,
 }
@@ -55,7 +55,7 @@ impl Topology {
             passive: options.passive.unwrap_or(false),
             reply_queue: options.declare_reply_queue.unwrap_or(false).then(|| reply_to.to_string()),
             native_delayed_delivery: options.native_delayed_delivery.unwrap_or(false),
-            reply_queue_expires_ms: options.reply_queue_expires.unwrap_or(REPLY_QUEUE_EXPIRES_MS),
+            reply_queue_expires_ms: options.reply_queue_expires_ms(),
         }
     }
 }

@@ -224,11 +224,11 @@ impl Writer {
                         new_queues.push(queue);
                     }
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
-                    pipe.lpush(self.layout.queue_key(queue, priority), envelope);
+                    pipe.lpush(self.layout.queue_key(queue, priority), &envelope);
                 }
                 Destination::Reply(queue) => {
                     let envelope = encode_envelope(&publication.message, "", queue, &tag);
-                    pipe.lpush(self.layout.queue_key(queue, priority), envelope);
+                    pipe.lpush(self.layout.queue_key(queue, priority), &envelope);
                 }
                 Destination::Event { exchange, routing_key } => {
                     let envelope = encode_envelope(&publication.message, exchange, routing_key, &tag);
@@ -247,7 +247,7 @@ impl Writer {
                     }
                     let envelope = encode_envelope(&publication.message, name, routing_key, &tag);
                     for queue in queues {
-                        pipe.lpush(self.layout.queue_key(&queue, priority), envelope.clone());
+                        pipe.lpush(self.layout.queue_key(&queue, priority), &envelope);
                     }
                 }
             }
@@ -280,7 +280,7 @@ struct ListPushes {
 }
 
 impl ListPushes {
-    fn lpush(&mut self, key: String, envelope: Vec<u8>) {
+    fn lpush(&mut self, key: String, envelope: &[u8]) {
         match &mut self.open {
             Some((open_key, command)) if *open_key == key => {
                 command.arg(envelope);

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use super::client::parse_options;
 use super::errors::to_js_error;
-use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget, REPLY_QUEUE_EXPIRES_MS};
+use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::backend::amqp_legacy::AmqpLegacyBackend;
 use crate::backend::redis::{RedisBackend, DEFAULT_RESULT_EXPIRES};
 use crate::backend::rpc::RpcBackend;
@@ -42,7 +42,7 @@ impl ResultBackendWrapper {
             Some(reply_to) => {
                 let options: AmqpOptions = parse_options(options_json.as_deref(), "CELERY_BROKER_OPTIONS")?;
                 let target = AmqpTarget::parse(&url, &options).map_err(to_js_error)?;
-                let expires_ms = options.reply_queue_expires.unwrap_or(REPLY_QUEUE_EXPIRES_MS);
+                let expires_ms = options.reply_queue_expires_ms();
                 Backend::Rpc(RpcBackend::new(target, reply_to, expires_ms))
             }
             None if is_amqp_url(&url) => {

@@ -26,7 +26,7 @@ use crate::redis_connection::{RedisOptions, RedisTarget};
 
 /// Per-call options, already normalised by the JS facade (times as numbers).
 #[napi(object)]
-#[derive(Default, Clone, serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendOptions {
     pub countdown: Option<f64>,
@@ -115,12 +115,12 @@ impl ClientWrapper {
     /// protocol, options]`, numbered from `first_seq`. All are checked before any is queued.
     #[napi]
     pub fn publish_batch(&self, first_seq: i64, batch_json: String) -> Result<()> {
-        let batch: Vec<BatchTask<'_>> = serde_json::from_str(&batch_json).map_err(|e| {
+        let mut batch: Vec<BatchTask<'_>> = serde_json::from_str(&batch_json).map_err(|e| {
             to_js_error(CeleryError::InvalidOption { name: "tasks".into(), reason: e.to_string() })
         })?;
         let outgoing = batch
-            .iter()
-            .map(|task| Outgoing::new(task.queue.to_string(), task.protocol, task.options.clone()))
+            .iter_mut()
+            .map(|task| Outgoing::new(task.queue.to_string(), task.protocol, task.options.take()))
             .collect::<Result<Vec<_>>>()?;
         within_runtime_if_available(|| {
             for (offset, (task, outgoing)) in batch.iter().zip(outgoing).enumerate() {

@@ -157,15 +157,16 @@ impl WorkerWrapper {
 
     #[napi]
     pub fn finish(&self, job_id: i64, outcome: JobOutcome) -> Result<()> {
+        let JobOutcome { status, result_json, exc_type, exc_message, exc_module, traceback, countdown } = outcome;
         let exception = || TaskException {
-            exc_type: outcome.exc_type.clone().unwrap_or_else(|| "Error".into()),
-            message: outcome.exc_message.clone().unwrap_or_default(),
-            module: outcome.exc_module.clone().unwrap_or_else(|| "builtins".into()),
-            traceback: outcome.traceback.clone(),
+            exc_type: exc_type.unwrap_or_else(|| "Error".into()),
+            message: exc_message.unwrap_or_default(),
+            module: exc_module.unwrap_or_else(|| "builtins".into()),
+            traceback,
         };
-        let outcome = match outcome.status.as_str() {
-            "SUCCESS" => Outcome::Success { result_json: outcome.result_json.clone().unwrap_or_else(|| "null".into()) },
-            "RETRY" => Outcome::Retry { exception: exception(), countdown: outcome.countdown },
+        let outcome = match status.as_str() {
+            "SUCCESS" => Outcome::Success { result_json: result_json.unwrap_or_else(|| "null".into()) },
+            "RETRY" => Outcome::Retry { exception: exception(), countdown },
             _ => Outcome::Failure(exception()),
         };
         within_runtime_if_available(|| self.worker.finish(job_id as u64, outcome));

@@ -2,6 +2,7 @@
 //! task) or protocol 1 (everything in the body), JSON only. Pickle and other content types are
 //! refused before anything is deserialized.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::time::SystemTime;
 
@@ -91,13 +92,11 @@ pub struct DecodeFailure {
     pub reason: String,
     /// Known when the headers named it: the failure is then stored for that task.
     pub task_id: Option<String>,
-    pub task_name: Option<String>,
 }
 
 pub fn decode_task(raw: &RawMessage) -> Result<IncomingTask, DecodeFailure> {
-    let v2_task = raw.headers.get("task").and_then(Value::as_str).map(String::from);
     let header_id = raw.headers.get("id").and_then(Value::as_str).map(String::from);
-    let fail = |reason: String| DecodeFailure { reason, task_id: header_id.clone(), task_name: v2_task.clone() };
+    let fail = |reason: String| DecodeFailure { reason, task_id: header_id.clone() };
     if raw.content_type != CONTENT_TYPE_JSON {
         return Err(fail(format!("unsupported content type {}", raw.content_type)));
     }
@@ -109,8 +108,8 @@ pub fn decode_task(raw: &RawMessage) -> Result<IncomingTask, DecodeFailure> {
     }
     let body = decompress(&raw.headers, &raw.body).map_err(fail)?;
     let body: Value = serde_json::from_slice(&body).map_err(|e| fail(format!("body is not JSON: {e}")))?;
-    let mut task = match &v2_task {
-        Some(name) => from_v2(name.clone(), raw.headers.clone(), body).map_err(fail)?,
+    let mut task = match raw.headers.get("task").and_then(Value::as_str) {
+        Some(name) => from_v2(name.to_string(), raw.headers.clone(), body).map_err(fail)?,
         None => from_v1(body).map_err(fail)?,
     };
     task.reply_to = raw.reply_to.clone().filter(|r| !r.is_empty());
@@ -119,15 +118,15 @@ pub fn decode_task(raw: &RawMessage) -> Result<IncomingTask, DecodeFailure> {
     Ok(task)
 }
 
-fn decompress(headers: &Map<String, Value>, body: &[u8]) -> Result<Vec<u8>, String> {
+fn decompress<'a>(headers: &Map<String, Value>, body: &'a [u8]) -> Result<Cow<'a, [u8]>, String> {
     match headers.get("compression").and_then(Value::as_str) {
-        None => Ok(body.to_vec()),
+        None => Ok(Cow::Borrowed(body)),
         Some("application/x-gzip" | "application/x-zlib" | "zlib" | "gzip") => {
             let mut out = Vec::new();
             flate2::read::ZlibDecoder::new(body)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("cannot decompress the body: {e}"))?;
-            Ok(out)
+            Ok(Cow::Owned(out))
         }
         Some(other) => Err(format!("unsupported compression {other}")),
     }

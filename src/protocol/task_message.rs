@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::repr::{python_repr_of_json, REPR_MAX_CHARS};
 use super::task_headers::{CeleryHeaders, HeaderValue, TaskHeaders};
@@ -178,42 +178,37 @@ pub fn encode_task(
             body.push(b',');
             body.extend_from_slice(kwargs_json.as_bytes());
             body.extend_from_slice(b",{");
-            push_json_field(&mut body, "callbacks", &options.callbacks);
-            body.push(b',');
-            push_json_field(&mut body, "errbacks", &options.errbacks);
-            body.push(b',');
-            push_json_field(&mut body, "chain", &options.chain);
-            body.push(b',');
-            push_json_field(&mut body, "chord", &options.chord);
+            push_field(&mut body, "callbacks", &options.callbacks);
+            push_field(&mut body, "errbacks", &options.errbacks);
+            push_field(&mut body, "chain", &options.chain);
+            push_field(&mut body, "chord", &options.chord);
             body.extend_from_slice(b"}]");
             finish(TaskMessage { headers, properties, body }, options)
         }
         ProtocolVersion::V1 => {
             // Protocol 1 keeps everything in the body (spec §1.7); the JSON object is written by
             // hand so the argument text is spliced, not re-parsed.
-            let mut body = String::with_capacity(request.args_json.len() + 256);
-            body.push('{');
-            push_field(&mut body, "task", &json!(request.name));
-            push_field(&mut body, "id", &json!(request.id));
-            body.push_str(",\"args\":");
-            body.push_str(request.args_json);
+            let mut body = Vec::with_capacity(request.args_json.len() + 256);
+            body.push(b'{');
+            push_field(&mut body, "task", &request.name);
+            push_field(&mut body, "id", &request.id);
+            push_raw_field(&mut body, "args", request.args_json);
             if let Some(kwargs) = request.kwargs_json {
-                body.push_str(",\"kwargs\":");
-                body.push_str(kwargs);
+                push_raw_field(&mut body, "kwargs", kwargs);
             }
-            push_field(&mut body, "group", &json!(options.group_id));
-            push_field(&mut body, "group_index", &json!(options.group_index));
-            push_field(&mut body, "retries", &json!(options.retries));
-            push_field(&mut body, "eta", &json!(eta_text));
-            push_field(&mut body, "expires", &json!(expires_text));
-            push_field(&mut body, "utc", &json!(true));
-            push_field(&mut body, "callbacks", &json!(options.callbacks));
-            push_field(&mut body, "errbacks", &json!(options.errbacks));
-            push_field(&mut body, "timelimit", &HeaderValue::Seconds(options.time_limit, options.soft_time_limit).to_value());
-            push_field(&mut body, "taskset", &json!(options.group_id));
-            push_field(&mut body, "chord", &json!(options.chord));
-            body.push('}');
-            finish(TaskMessage { headers: options.headers.clone().into(), properties, body: body.into_bytes() }, options)
+            push_field(&mut body, "group", &options.group_id);
+            push_field(&mut body, "group_index", &options.group_index);
+            push_field(&mut body, "retries", &options.retries);
+            push_field(&mut body, "eta", &eta_text);
+            push_field(&mut body, "expires", &expires_text);
+            push_field(&mut body, "utc", &true);
+            push_field(&mut body, "callbacks", &options.callbacks);
+            push_field(&mut body, "errbacks", &options.errbacks);
+            push_field(&mut body, "timelimit", &HeaderValue::Seconds(options.time_limit, options.soft_time_limit));
+            push_field(&mut body, "taskset", &options.group_id);
+            push_field(&mut body, "chord", &options.chord);
+            body.push(b'}');
+            finish(TaskMessage { headers: options.headers.clone().into(), properties, body }, options)
         }
     }
 }
@@ -259,22 +254,25 @@ pub fn compress_zlib(message: &mut TaskMessage) {
     message.headers.insert("compression", Value::from("application/x-gzip"));
 }
 
-/// `"key":value` into a JSON object being written.
-fn push_json_field<T: serde::Serialize>(body: &mut Vec<u8>, key: &str, value: &T) {
-    body.push(b'"');
-    body.extend_from_slice(key.as_bytes());
-    body.extend_from_slice(b"\":");
+/// `"key":value` into a JSON object being written by hand (a comma first unless it is the first).
+fn push_field<T: serde::Serialize + ?Sized>(body: &mut Vec<u8>, key: &str, value: &T) {
+    push_key(body, key);
     serde_json::to_writer(body, value).expect("writing JSON to memory");
 }
 
-fn push_field(body: &mut String, key: &str, value: &Value) {
-    if !body.ends_with('{') {
-        body.push(',');
+/// `"key":` and JSON text spliced as given (arguments the JS side already stringified).
+fn push_raw_field(body: &mut Vec<u8>, key: &str, json: &str) {
+    push_key(body, key);
+    body.extend_from_slice(json.as_bytes());
+}
+
+fn push_key(body: &mut Vec<u8>, key: &str) {
+    if body.last() != Some(&b'{') {
+        body.push(b',');
     }
-    body.push('"');
-    body.push_str(key);
-    body.push_str("\":");
-    body.push_str(&value.to_string());
+    body.push(b'"');
+    body.extend_from_slice(key.as_bytes());
+    body.extend_from_slice(b"\":");
 }
 
 #[cfg(test)]
