@@ -771,6 +771,7 @@ async function scenarioFanIn(env) {
       const statsPending = await info(env.resp, 'stats');
       infoCalls += 2;
       const rssPending = process.memoryUsage().rss;
+      const rssPeakPending = Math.max(rssPeak, rssPending);
       log(`  subscribed in ${subscribedMs.toFixed(0)} ms; storing ${n} results (SET + PUBLISH, pipelined, other process)`);
       const tStore = now();
       const stored = await runChild(store, [env.redis, prefix, String(n), 'set']);
@@ -796,7 +797,7 @@ async function scenarioFanIn(env) {
       const r = {
         n, issueMs, subscribedMs, storeMs: tStored - tStore, storeChildMs: stored.ms,
         resolveAfterStoreMs: tDone - tStored, resolveFromStoreStartMs: tDone - tStore,
-        rss0MB: rss0 / 2 ** 20, rssPendingGrowthMB: (rssPending - rss0) / 2 ** 20, rssPeakGrowthMB: (rssPeak - rss0) / 2 ** 20, rssAfterGrowthMB: (rssAfter - rss0) / 2 ** 20,
+        rss0MB: rss0 / 2 ** 20, rssPendingGrowthMB: (rssPending - rss0) / 2 ** 20, rssPeakPendingGrowthMB: (rssPeakPending - rss0) / 2 ** 20, rssPeakGrowthMB: (rssPeak - rss0) / 2 ** 20, rssAfterGrowthMB: (rssAfter - rss0) / 2 ** 20,
         redisCommandsPerGet: commands / n, redisCommandsBeforeStorePerGet: commandsBeforeStore / n,
         connectedClientsDelta: clientsPending - clients0,
         redisCommandCalls: perCommand,
@@ -805,14 +806,15 @@ async function scenarioFanIn(env) {
         heap: process.memoryUsage(),
       };
       log(`  Redis commands during the run (others' traffic included): ${JSON.stringify(perCommand)}`);
-      log(`  → stored in ${r.storeMs.toFixed(0)} ms, all resolved ${r.resolveFromStoreStartMs.toFixed(0)} ms after the first store, RSS +${r.rssPeakGrowthMB.toFixed(0)} MB`);
+      log(`  → stored in ${r.storeMs.toFixed(0)} ms, all resolved ${r.resolveFromStoreStartMs.toFixed(0)} ms after the first store, RSS +${r.rssPeakPendingGrowthMB.toFixed(0)} MB while pending, +${r.rssPeakGrowthMB.toFixed(0)} MB at the run's peak`);
       const row = (metric, unit, value, extra = {}) => makeRow({ scenario: `result fan-in (${n.toLocaleString('en-US')} get())`, metric, transport: 'redis', unit, better: 'lower', native: value, nNative: n, extra });
       return [
         row('register + subscribe all', 'ms', r.subscribedMs, r),
         row('all resolved, from first store', 'ms', r.resolveFromStoreStartMs, { storeMs: r.storeMs }),
         row('all resolved, after the last store (0: as they landed)', 'ms', Math.max(0, r.resolveAfterStoreMs)),
         row(`storing ${n.toLocaleString('en-US')} results (other process, pipelined)`, 'ms', r.storeMs),
-        row('RSS growth, peak while pending', 'MB', r.rssPeakGrowthMB),
+        row('RSS growth, peak while pending', 'MB', r.rssPeakPendingGrowthMB),
+        row('RSS growth, peak of the whole run (resolving too)', 'MB', r.rssPeakGrowthMB),
         row('RSS growth, after all resolved', 'MB', r.rssAfterGrowthMB),
         row('Redis commands per get()', 'cmds', r.redisCommandsPerGet),
         ...(failures ? [row('get() calls that FAILED', 'calls', failures, { errors: r.errors })] : []),

@@ -138,6 +138,23 @@ impl RedisTarget {
         &self,
         push_sender: Option<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>,
     ) -> redis::RedisResult<ConnectionManager> {
+        self.connect_with(push_sender, true).await
+    }
+
+    /// A reconnecting RESP3 connection whose owner subscribes again itself after a
+    /// `Disconnection` push: the manager keeps no copy of the channel names.
+    pub async fn connect_subscriber(
+        &self,
+        push_sender: tokio::sync::mpsc::UnboundedSender<redis::PushInfo>,
+    ) -> redis::RedisResult<ConnectionManager> {
+        self.connect_with(Some(push_sender), false).await
+    }
+
+    async fn connect_with(
+        &self,
+        push_sender: Option<tokio::sync::mpsc::UnboundedSender<redis::PushInfo>>,
+        resubscribe: bool,
+    ) -> redis::RedisResult<ConnectionManager> {
         let resp = if push_sender.is_some() { Resp::RESP3 } else { Resp::RESP2 };
         let client = self
             .client(resp)
@@ -150,7 +167,10 @@ impl RedisTarget {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         if let Some(sender) = push_sender {
-            config = config.set_push_sender(sender).set_automatic_resubscription();
+            config = config.set_push_sender(sender);
+            if resubscribe {
+                config = config.set_automatic_resubscription();
+            }
         }
         ConnectionManager::new_with_config(client, config).await
     }

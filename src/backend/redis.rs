@@ -6,7 +6,7 @@
 //! before the subscription is not missed), then waits for a ready state on the channel. When
 //! subscribing is impossible it falls back to polling the key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -157,7 +157,7 @@ impl RedisBackend {
         if let Some(hub) = current()? {
             return Ok(hub);
         }
-        let hub = Hub::connect(&self.target).await?;
+        let hub = Hub::connect(&self.target, self.ready.sender.clone()).await?;
         *self.hub.lock().unwrap() = Some(hub.clone());
         Ok(hub)
     }
@@ -175,28 +175,29 @@ impl RedisBackend {
     /// SUBSCRIBE for all), and each task's ready state, once published, is queued for
     /// [`Self::next_ready`]. The caller reads the stored states itself after this resolves, so
     /// a result stored before the subscription is not missed.
-    pub async fn register_ready(&self, task_ids: &[String]) -> Result<()> {
+    pub async fn register_ready(&self, task_ids: Vec<String>) -> Result<()> {
         let hub = self.hub().await?;
-        let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
-        for (key, id) in keys.iter().zip(task_ids) {
-            let id_from = key.len() - id.len();
-            hub.add_listener(key, Listener::Queued(id_from, self.ready.sender.clone()));
-        }
-        if hub.subscribe_all(&keys).await {
+        let keys: Vec<Key> = task_ids
+            .iter()
+            .map(|id| {
+                let key = self.key(id);
+                let id_from = (key.len() - id.len()) as u32;
+                hub.add_listener(&key, Listener::Queued(id_from)).1
+            })
+            .collect();
+        drop(task_ids); // not kept while the subscriptions are made
+        if hub.subscribe_all(keys.clone()).await {
             return Ok(());
         }
-        for key in &keys {
-            hub.remove_queued(key);
-        }
+        hub.remove_queued(&keys);
         Err(CeleryError::Backend("waiting for results this way needs Redis pub/sub (RESP3)".into()))
     }
 
     /// Stops queueing the ready states of these tasks (their waiters gave up).
     pub fn cancel_ready(&self, task_ids: &[String]) {
         if let Some(hub) = self.hub.lock().unwrap().as_ref() {
-            for id in task_ids {
-                hub.remove_queued(&self.key(id));
-            }
+            let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
+            hub.remove_queued(&keys);
         }
     }
 
@@ -378,9 +379,9 @@ impl RedisBackend {
         let hub = self.hub().await?;
         let key = self.key(task_id);
         let wait = async {
-            let (waiter_id, notified) = hub.add_waiter(&key);
+            let (waiter_id, shared, notified) = hub.add_waiter(&key);
             let _guard = WaiterGuard { hub: &hub, key: &key, waiter_id };
-            if hub.subscribe(&key).await.is_err() {
+            if hub.subscribe(&shared).await.is_err() {
                 return self.poll_until_ready(&key, poll_interval).await;
             }
             if let Some(meta) = self.read_ready(&key).await? {
@@ -402,12 +403,12 @@ impl RedisBackend {
         let key = self.key(task_id);
         let (tx, rx) = mpsc::unbounded_channel();
         let initial = tx.clone();
-        let watch_id = hub.add_listener(&key, Listener::Every(tx));
+        let (watch_id, shared) = hub.add_listener(&key, Listener::Every(tx));
         let give_up = |error: CeleryError| {
             hub.remove_waiter(&key, watch_id);
             error
         };
-        if hub.subscribe(&key).await.is_err() {
+        if hub.subscribe(&shared).await.is_err() {
             return Err(give_up(CeleryError::Backend("watching task states needs Redis pub/sub (RESP3)".into())));
         }
         let mut connection = hub.connection.clone();
@@ -467,12 +468,17 @@ impl Drop for WaiterGuard<'_> {
     }
 }
 
+/// A result key, shared by the hub's table and the subscription changes that name it.
+type Key = Arc<str>;
+
 /// The one subscriber connection of a backend and everyone waiting on it.
 struct Hub {
     connection: ConnectionManager,
     state: Mutex<HubState>,
-    /// Keys whose subscription may need to change; the reconciler task acts on them in order.
-    changes: mpsc::UnboundedSender<String>,
+    /// Keys whose subscription may need to change, in batches; the reconciler acts on them in order.
+    changes: mpsc::UnboundedSender<Change>,
+    /// Where the ready states of queued (batch) listeners go, with their task ids.
+    ready: mpsc::UnboundedSender<(String, ResultMeta)>,
 }
 
 /// Who listens on a key: a `get()` wants the ready state only (for itself, or queued with the
@@ -480,91 +486,126 @@ struct Hub {
 enum Listener {
     Ready(oneshot::Sender<ResultMeta>),
     /// The task id is the key from this byte on (one string less per pending `get()`).
-    Queued(usize, mpsc::UnboundedSender<(String, ResultMeta)>),
+    Queued(u32),
     Every(mpsc::UnboundedSender<ResultMeta>),
+}
+
+/// A key of the table: its listeners, and whether its channel is subscribed. An entry with no
+/// listeners stays until the reconciler has unsubscribed it (or knows it never was).
+#[derive(Default)]
+struct KeyState {
+    listeners: Vec<(u64, Listener)>,
+    subscribed: bool,
+    /// Taken by the reconciler for a SUBSCRIBE or UNSUBSCRIBE in flight.
+    changing: bool,
+}
+
+impl KeyState {
+    /// Nobody listens and the channel is not (being) subscribed: the entry can go.
+    fn is_idle(&self) -> bool {
+        self.listeners.is_empty() && !self.subscribed && !self.changing
+    }
 }
 
 #[derive(Default)]
 struct HubState {
     next_waiter_id: u64,
-    waiters: HashMap<String, Vec<(u64, Listener)>>,
-    /// Subscribe requests waiting for the reconciler, per key.
-    pending_subscribes: HashMap<String, Vec<oneshot::Sender<bool>>>,
+    keys: HashMap<Key, KeyState>,
+    /// Connections lost so far: a SUBSCRIBE answered on an earlier connection no longer holds.
+    connection_generation: u64,
 }
 
+/// Keys to reconcile; `done` hears whether every SUBSCRIBE of the pass that took them succeeded.
+struct Change {
+    keys: Vec<Key>,
+    done: Option<oneshot::Sender<bool>>,
+}
+
+/// Channels per SUBSCRIBE / UNSUBSCRIBE: bounds the command and its burst of replies.
+const SUBSCRIBE_CHUNK: usize = 10_000;
+
 impl Hub {
-    async fn connect(target: &RedisTarget) -> Result<Arc<Hub>> {
+    async fn connect(target: &RedisTarget, ready: mpsc::UnboundedSender<(String, ResultMeta)>) -> Result<Arc<Hub>> {
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let connection = target
-            .connect(Some(push_tx))
+            .connect_subscriber(push_tx)
             .await
             .map_err(|e| CeleryError::BackendUnreachable { url: target.display_url.clone(), reason: e.to_string() })?;
         let (changes, changes_rx) = mpsc::unbounded_channel();
-        let hub = Arc::new(Hub { connection, state: Mutex::default(), changes });
+        let hub = Arc::new(Hub { connection, state: Mutex::default(), changes, ready });
         tokio::spawn(Hub::dispatch_pushes(Arc::downgrade(&hub), push_rx));
         tokio::spawn(Hub::reconcile_subscriptions(Arc::downgrade(&hub), changes_rx));
         Ok(hub)
     }
 
-    fn add_waiter(&self, key: &str) -> (u64, oneshot::Receiver<ResultMeta>) {
+    fn add_waiter(&self, key: &str) -> (u64, Key, oneshot::Receiver<ResultMeta>) {
         let (tx, rx) = oneshot::channel();
-        (self.add_listener(key, Listener::Ready(tx)), rx)
+        let (id, shared) = self.add_listener(key, Listener::Ready(tx));
+        (id, shared, rx)
     }
 
-    fn add_listener(&self, key: &str, listener: Listener) -> u64 {
-        let mut state = self.state.lock().unwrap();
+    /// Adds a listener; answers its id and the table's key (for [`Self::subscribe_all`]).
+    fn add_listener(&self, key: &str, listener: Listener) -> (u64, Key) {
+        let mut guard = self.state.lock().unwrap();
+        let state = &mut *guard;
         state.next_waiter_id += 1;
         let id = state.next_waiter_id;
+        let shared = match state.keys.get_key_value(key) {
+            Some((shared, _)) => shared.clone(),
+            None => Key::from(key),
+        };
         // Most keys have one listener: no room reserved for more.
-        state.waiters.entry(key.to_string()).or_insert_with(|| Vec::with_capacity(1)).push((id, listener));
-        id
+        let entry = state.keys.entry(shared.clone()).or_default();
+        entry.listeners.reserve_exact(1);
+        entry.listeners.push((id, listener));
+        (id, shared)
     }
 
     fn remove_waiter(&self, key: &str, waiter_id: u64) {
-        self.remove_listeners(key, |id, _| id == waiter_id);
+        self.remove_listeners(&[key], |id, _| id == waiter_id);
     }
 
-    /// Removes the queued (batch) listeners of a key.
-    fn remove_queued(&self, key: &str) {
-        self.remove_listeners(key, |_, listener| matches!(listener, Listener::Queued(..)));
+    /// Removes the queued (batch) listeners of these keys.
+    fn remove_queued<K: AsRef<str>>(&self, keys: &[K]) {
+        self.remove_listeners(keys, |_, listener| matches!(listener, Listener::Queued(..)));
     }
 
-    /// Removes the key's listeners `which` picks; the last one leaving ends the subscription.
-    fn remove_listeners(&self, key: &str, which: impl Fn(u64, &Listener) -> bool) {
+    /// Removes the listeners `which` picks; a key's last one leaving ends its subscription.
+    fn remove_listeners<K: AsRef<str>>(&self, keys: &[K], which: impl Fn(u64, &Listener) -> bool) {
         let mut state = self.state.lock().unwrap();
-        if let Some(waiters) = state.waiters.get_mut(key) {
-            waiters.retain(|(id, listener)| !which(*id, listener));
-            if waiters.is_empty() {
-                state.waiters.remove(key);
-                let _ = self.changes.send(key.to_string());
+        let mut unsubscribe = Vec::new();
+        for key in keys {
+            let key = key.as_ref();
+            let Some(entry) = state.keys.get_mut(key) else { continue };
+            entry.listeners.retain(|(id, listener)| !which(*id, listener));
+            if !entry.listeners.is_empty() {
+                continue;
             }
+            if entry.is_idle() {
+                state.keys.remove(key);
+            } else if let Some((shared, _)) = state.keys.get_key_value(key) {
+                unsubscribe.push(shared.clone());
+            }
+        }
+        self.reconcile(unsubscribe, None);
+    }
+
+    fn reconcile(&self, keys: Vec<Key>, done: Option<oneshot::Sender<bool>>) {
+        if !keys.is_empty() || done.is_some() {
+            let _ = self.changes.send(Change { keys, done });
         }
     }
 
     /// Resolves once the reconciler has handled every key: true if all are subscribed.
-    async fn subscribe_all(&self, keys: &[String]) -> bool {
-        let mut answers = Vec::with_capacity(keys.len());
-        {
-            let mut state = self.state.lock().unwrap();
-            for key in keys {
-                let (tx, rx) = oneshot::channel();
-                state.pending_subscribes.entry(key.clone()).or_default().push(tx);
-                answers.push(rx);
-            }
-        }
-        for key in keys {
-            let _ = self.changes.send(key.clone());
-        }
-        let mut all = true;
-        for answer in answers {
-            all &= answer.await.unwrap_or(false);
-        }
-        all
+    async fn subscribe_all(&self, keys: Vec<Key>) -> bool {
+        let (done, answer) = oneshot::channel();
+        self.reconcile(keys, Some(done));
+        answer.await.unwrap_or(false)
     }
 
     /// Resolves when the channel is subscribed (true) or cannot be (false → poll instead).
-    async fn subscribe(&self, key: &str) -> std::result::Result<(), ()> {
-        if self.subscribe_all(&[key.to_string()]).await {
+    async fn subscribe(&self, key: &Key) -> std::result::Result<(), ()> {
+        if self.subscribe_all(vec![key.clone()]).await {
             Ok(())
         } else {
             Err(())
@@ -575,89 +616,133 @@ impl Hub {
     /// Listeners that are done (after a ready state, or a dropped watcher) are removed.
     fn notify(&self, key: &str, meta: &ResultMeta) {
         let mut state = self.state.lock().unwrap();
-        let Some(listeners) = state.waiters.remove(key) else { return };
+        let Some(entry) = state.keys.get_mut(key) else { return };
         let ready = meta.is_ready();
-        let mut remaining = Vec::new();
+        let listeners = std::mem::take(&mut entry.listeners);
         for (id, listener) in listeners {
             match listener {
                 Listener::Ready(tx) if ready => {
                     let _ = tx.send(meta.clone());
                 }
-                Listener::Queued(id_from, tx) if ready => {
-                    let _ = tx.send((key[id_from..].to_string(), meta.clone()));
+                Listener::Queued(id_from) if ready => {
+                    let _ = self.ready.send((key[id_from as usize..].to_string(), meta.clone()));
                 }
                 Listener::Every(tx) => {
                     if tx.send(meta.clone()).is_ok() && !ready {
-                        remaining.push((id, Listener::Every(tx)));
+                        entry.listeners.push((id, Listener::Every(tx)));
                     }
                 }
-                waiting => remaining.push((id, waiting)),
+                waiting => entry.listeners.push((id, waiting)),
             }
         }
-        if remaining.is_empty() {
-            let _ = self.changes.send(key.to_string());
-        } else {
-            state.waiters.insert(key.to_string(), remaining);
+        if entry.listeners.is_empty() {
+            if entry.is_idle() {
+                state.keys.remove(key);
+            } else if let Some((shared, _)) = state.keys.get_key_value(key) {
+                self.reconcile(vec![shared.clone()], None);
+            }
         }
     }
 
     fn cancel_all(&self) {
-        let keys: Vec<String> = self.state.lock().unwrap().waiters.drain().map(|(key, _)| key).collect();
-        for key in keys {
-            let _ = self.changes.send(key);
-        }
+        let mut state = self.state.lock().unwrap();
+        state.keys.retain(|_, entry| {
+            entry.listeners.clear();
+            !entry.is_idle()
+        });
+        let keys = state.keys.keys().cloned().collect();
+        self.reconcile(keys, None);
     }
 
     fn cancel(&self, key: &str) {
-        if self.state.lock().unwrap().waiters.remove(key).is_some() {
-            let _ = self.changes.send(key.to_string());
-        }
+        self.remove_listeners(&[key], |_, _| true);
     }
 
     /// Makes the set of subscribed channels follow the set of keys somebody waits for. Changes
-    /// are applied in batches (one SUBSCRIBE / UNSUBSCRIBE for all), in order.
-    async fn reconcile_subscriptions(hub: std::sync::Weak<Hub>, mut changes: mpsc::UnboundedReceiver<String>) {
-        let mut subscribed: HashSet<String> = HashSet::new();
-        while let Some(first) = changes.recv().await {
-            let Some(hub) = hub.upgrade() else { return };
-            let mut keys = HashSet::from([first]);
-            while let Ok(key) = changes.try_recv() {
-                keys.insert(key);
+    /// are applied in batches (one SUBSCRIBE / UNSUBSCRIBE per chunk of keys), in order.
+    async fn reconcile_subscriptions(hub: std::sync::Weak<Hub>, mut changes: mpsc::UnboundedReceiver<Change>) {
+        // Keys that changed again while their command was in flight: the next pass takes them.
+        let mut again: Vec<Key> = Vec::new();
+        loop {
+            let mut keys = std::mem::take(&mut again);
+            let mut answers = Vec::new();
+            if keys.is_empty() {
+                let Some(first) = changes.recv().await else { return };
+                keys = first.keys;
+                answers.extend(first.done);
             }
-            let (to_subscribe, to_unsubscribe): (Vec<String>, Vec<String>) = {
-                let state = hub.state.lock().unwrap();
-                let wanted = |k: &String| state.waiters.contains_key(k);
-                (
-                    keys.iter().filter(|k| wanted(k) && !subscribed.contains(*k)).cloned().collect(),
-                    keys.iter().filter(|k| !wanted(k) && subscribed.contains(*k)).cloned().collect(),
-                )
-            };
+            while let Ok(more) = changes.try_recv() {
+                keys.extend(more.keys);
+                answers.extend(more.done);
+            }
+            let Some(hub) = hub.upgrade() else { return };
+            let (to_subscribe, to_unsubscribe, generation) = hub.take_changes(keys);
             let mut connection = hub.connection.clone();
             let mut subscribe_ok = true;
-            if !to_subscribe.is_empty() {
-                subscribe_ok = connection.subscribe(&to_subscribe).await.is_ok();
-                if subscribe_ok {
-                    subscribed.extend(to_subscribe.iter().cloned());
+            for chunk in to_subscribe.chunks(SUBSCRIBE_CHUNK) {
+                let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
+                let ok = subscribe_ok && connection.subscribe(&names).await.is_ok();
+                subscribe_ok &= ok;
+                hub.changed(chunk, ok.then_some(true), generation, &mut again);
+            }
+            for chunk in to_unsubscribe.chunks(SUBSCRIBE_CHUNK) {
+                let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
+                let ok = connection.unsubscribe(&names).await.is_ok();
+                hub.changed(chunk, ok.then_some(false), generation, &mut again);
+            }
+            for answer in answers {
+                let _ = answer.send(subscribe_ok);
+            }
+        }
+    }
+
+    /// Marks the keys whose channel must change (`changing`): those with listeners and no
+    /// subscription, and those subscribed with none; drops entries that need nothing.
+    fn take_changes(&self, keys: Vec<Key>) -> (Vec<Key>, Vec<Key>, u64) {
+        let mut state = self.state.lock().unwrap();
+        let (mut subscribe, mut unsubscribe) = (Vec::new(), Vec::new());
+        for key in keys {
+            let Some(entry) = state.keys.get_mut(&key) else { continue };
+            if entry.changing {
+                continue; // named twice in this pass
+            }
+            if !entry.listeners.is_empty() && !entry.subscribed {
+                entry.changing = true;
+                subscribe.push(key);
+            } else if entry.listeners.is_empty() && entry.subscribed {
+                entry.changing = true;
+                unsubscribe.push(key);
+            } else if entry.is_idle() {
+                state.keys.remove(&key);
+            }
+        }
+        (subscribe, unsubscribe, state.connection_generation)
+    }
+
+    /// Records a finished SUBSCRIBE / UNSUBSCRIBE (`now`: the new state, `None` if it failed);
+    /// keys whose listeners changed meanwhile go to `again`. After a lost connection (a newer
+    /// `generation`) nothing is subscribed, whatever the command answered.
+    fn changed(&self, keys: &[Key], now: Option<bool>, generation: u64, again: &mut Vec<Key>) {
+        let mut state = self.state.lock().unwrap();
+        let now = if state.connection_generation == generation { now } else { Some(false) };
+        for key in keys {
+            let Some(entry) = state.keys.get_mut(key) else { continue };
+            entry.changing = false;
+            if let Some(subscribed) = now {
+                entry.subscribed = subscribed;
+                if entry.subscribed == entry.listeners.is_empty() {
+                    again.push(key.clone());
                 }
             }
-            if !to_unsubscribe.is_empty() && connection.unsubscribe(&to_unsubscribe).await.is_ok() {
-                for key in &to_unsubscribe {
-                    subscribed.remove(key);
-                }
-            }
-            let mut state = hub.state.lock().unwrap();
-            for key in &keys {
-                for tx in state.pending_subscribes.remove(key).unwrap_or_default() {
-                    let _ = tx.send(subscribe_ok && subscribed.contains(key));
-                }
+            if entry.is_idle() {
+                state.keys.remove(key);
             }
         }
     }
 
     /// Reads pushed messages: every state goes to the key's watchers, a ready one settles its
-    /// waiters. After a disconnection the
-    /// manager resubscribes by itself; every key still waited for is read again, since its result
-    /// may have been published while nobody listened.
+    /// waiters. After a disconnection every key still waited for is subscribed again and read
+    /// again, since its result may have been published while nobody listened.
     async fn dispatch_pushes(hub: std::sync::Weak<Hub>, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
         while let Some(push) = pushes.recv().await {
             let Some(hub) = hub.upgrade() else { return };
@@ -675,23 +760,61 @@ impl Hub {
                     }
                 }
                 PushKind::Disconnection => {
-                    tokio::spawn(Hub::reread_waited_keys(hub.clone()));
+                    hub.disconnected();
+                    tokio::spawn(Hub::recover(hub.clone()));
                 }
                 _ => {}
             }
         }
     }
 
-    async fn reread_waited_keys(hub: Arc<Hub>) {
+    /// The connection is gone, and its subscriptions with it.
+    fn disconnected(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.connection_generation += 1;
+        state.keys.retain(|_, entry| {
+            entry.subscribed = false;
+            !entry.is_idle()
+        });
+    }
+
+    /// The keys somebody waits for whose channel `pick` selects.
+    fn waited_keys(&self, pick: impl Fn(&KeyState) -> bool) -> Vec<Key> {
+        let state = self.state.lock().unwrap();
+        state.keys.iter().filter(|(_, entry)| !entry.listeners.is_empty() && pick(entry)).map(|(key, _)| key.clone()).collect()
+    }
+
+    /// After a lost connection: subscribes every waited key again (retrying while the server is
+    /// away, for up to five minutes), then reads them all once.
+    async fn recover(hub: Arc<Hub>) {
         let started = SystemTime::now();
         let mut delay = Duration::from_millis(50);
+        let mut retry = || {
+            let wait = delay;
+            delay = (delay * 2).min(Duration::from_secs(2));
+            (started.elapsed().unwrap_or_default() < Duration::from_secs(300)).then_some(wait)
+        };
         loop {
-            let keys: Vec<String> = hub.state.lock().unwrap().waiters.keys().cloned().collect();
+            let unsubscribed = hub.waited_keys(|entry| !entry.subscribed);
+            if unsubscribed.is_empty() {
+                break;
+            }
+            if !hub.subscribe_all(unsubscribed).await {
+                let Some(wait) = retry() else { return };
+                tokio::time::sleep(wait).await;
+            } else if !hub.waited_keys(|entry| !entry.subscribed).is_empty() {
+                // Some were in flight on the lost connection: the reconciler takes them again.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        loop {
+            let keys = hub.waited_keys(|_| true);
             if keys.is_empty() {
                 return;
             }
             let mut connection = hub.connection.clone();
-            match connection.mget::<_, Vec<Option<Vec<u8>>>>(&keys).await {
+            let names: Vec<&str> = keys.iter().map(|key| &**key).collect();
+            match connection.mget::<_, Vec<Option<Vec<u8>>>>(&names).await {
                 Ok(values) => {
                     for (key, value) in keys.iter().zip(values) {
                         if let Some(meta) =
@@ -702,11 +825,10 @@ impl Hub {
                     }
                     return;
                 }
-                Err(_) if started.elapsed().unwrap_or_default() < Duration::from_secs(300) => {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
+                Err(_) => {
+                    let Some(wait) = retry() else { return };
+                    tokio::time::sleep(wait).await;
                 }
-                Err(_) => return,
             }
         }
     }

@@ -184,7 +184,7 @@ impl ResultBackendWrapper {
     /// `nextReady`. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
     #[napi]
     pub async fn register_ready(&self, task_ids: Vec<String>) -> Result<()> {
-        self.redis("batch waiting")?.register_ready(&task_ids).await.map_err(to_js_error)
+        self.redis("batch waiting")?.register_ready(task_ids).await.map_err(to_js_error)
     }
 
     #[napi]
