@@ -57,9 +57,10 @@ class RedisBackend extends NativeBackend {
     const waits = this._tick;
     this._tick = [];
     const ids = waits.filter((wait) => wait.registers).map((wait) => wait.result.taskId);
-    const chunks = [];
-    for (let from = 0; from < ids.length; from += BATCH) chunks.push(this._native.registerReady(ids.slice(from, from + BATCH)));
-    Promise.all(chunks).then(
+    // One chunk after the other: only one chunk's ids are held natively at a time.
+    let registered = Promise.resolve();
+    for (let from = 0; from < ids.length; from += BATCH) registered = registered.then(() => this._native.registerReady(ids.slice(from, from + BATCH)));
+    registered.then(
       () => {
         this._startPump();
         this._readStored(waits);

@@ -187,6 +187,7 @@ impl RedisBackend {
             .collect();
         drop(task_ids); // not kept while the subscriptions are made
         if hub.subscribe_all(keys.clone()).await {
+            crate::release_freed_memory(); // the ids, the command and its replies
             return Ok(());
         }
         hub.remove_queued(&keys);
