@@ -79,9 +79,10 @@ export declare class ResultBackendWrapper {
   prepareChord(groupId: string, size: number): Promise<void>
   /**
    * Redis: subscribes these tasks' channels; their ready states then arrive through
-   * `nextReady`. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+   * `nextReady`. With `read`, resolves with what is stored for each (null: nothing), read
+   * after subscribing. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
    */
-  registerReady(taskIds: Array<string>): Promise<void>
+  registerReady(taskIds: Array<string>, read: boolean): Promise<Array<string | undefined | null> | null>
   cancelReady(taskIds: Array<string>): void
   /**
    * Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless

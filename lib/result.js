@@ -50,16 +50,25 @@ class BatchWait {
     if (meta && READY_STATES.has(meta.status)) this._done(meta);
   }
 
+  /** The stored meta as JSON text, read with the subscription (null: nothing stored). */
+  storedText(text) {
+    if (text != null && this.resolve) this.stored(this._parse(text));
+  }
+
   pushed(text) {
     if (!this.resolve) return;
-    let meta;
+    const meta = this._parse(text);
+    if (meta) this._done(meta);
+  }
+
+  /** The meta, or undefined after failing with the parse error. */
+  _parse(text) {
     try {
-      meta = parseMeta(text, this.result.backend.decoding);
+      return parseMeta(text, this.result.backend.decoding);
     } catch (error) {
       this.fail(error);
-      return;
+      return undefined;
     }
-    this._done(meta);
   }
 
   disconnected() {

@@ -56,14 +56,24 @@ class RedisBackend extends NativeBackend {
   _registerTick() {
     const waits = this._tick;
     this._tick = [];
-    const ids = waits.filter((wait) => wait.registers).map((wait) => wait.result.taskId);
+    // Unless getTaskMeta was replaced, each chunk's subscription reads what is stored too.
+    const readAlong = this.getTaskMeta === RedisBackend.prototype.getTaskMeta;
+    const registering = waits.filter((wait) => wait.registers);
     // One chunk after the other: only one chunk's ids are held natively at a time.
     let registered = Promise.resolve();
-    for (let from = 0; from < ids.length; from += BATCH) registered = registered.then(() => this._native.registerReady(ids.slice(from, from + BATCH)));
+    for (let from = 0; from < registering.length; from += BATCH) {
+      const part = registering.slice(from, from + BATCH);
+      registered = registered
+        .then(() => this._native.registerReady(part.map((wait) => wait.result.taskId), readAlong))
+        .then((texts) => {
+          this._startPump();
+          if (texts) texts.forEach((text, i) => part[i].storedText(text));
+        });
+    }
     registered.then(
       () => {
         this._startPump();
-        this._readStored(waits);
+        this._readStored(readAlong ? waits.filter((wait) => !wait.registers) : waits);
       },
       (error) => {
         for (const wait of waits) {

@@ -173,9 +173,10 @@ impl RedisBackend {
 
     /// Many `get()`s at once, without a future each: the tasks' channels are subscribed (one
     /// SUBSCRIBE for all), and each task's ready state, once published, is queued for
-    /// [`Self::next_ready`]. The caller reads the stored states itself after this resolves, so
-    /// a result stored before the subscription is not missed.
-    pub async fn register_ready(&self, task_ids: Vec<String>) -> Result<()> {
+    /// [`Self::next_ready`]. What was stored before the subscription must be read after it, so
+    /// that no result is missed: with `read`, this answers those stored metas (one MGET, in
+    /// order); otherwise the caller reads them itself.
+    pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
         let hub = self.hub().await?;
         let keys: Vec<Key> = task_ids
             .iter()
@@ -188,7 +189,7 @@ impl RedisBackend {
         drop(task_ids); // not kept while the subscriptions are made
         if hub.subscribe_all(keys.clone()).await {
             crate::release_freed_memory(); // the ids, the command and its replies
-            return Ok(());
+            return if read { self.mget(&keys).await.map(Some) } else { Ok(None) };
         }
         hub.remove_queued(&keys);
         Err(CeleryError::Backend("waiting for results this way needs Redis pub/sub (RESP3)".into()))
@@ -227,9 +228,14 @@ impl RedisBackend {
         if task_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut connection = self.hub().await?.connection.clone();
         let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
-        let values: Vec<Option<Vec<u8>>> = connection.mget(&keys).await.map_err(|e| self.backend_error(&e))?;
+        self.mget(&keys).await
+    }
+
+    async fn mget<K: AsRef<str>>(&self, keys: &[K]) -> Result<Vec<Option<String>>> {
+        let mut connection = self.hub().await?.connection.clone();
+        let names: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
+        let values: Vec<Option<Vec<u8>>> = connection.mget(&names).await.map_err(|e| self.backend_error(&e))?;
         Ok(values.into_iter().map(|value| value.and_then(|bytes| String::from_utf8(bytes).ok())).collect())
     }
 

@@ -181,10 +181,11 @@ impl ResultBackendWrapper {
     }
 
     /// Redis: subscribes these tasks' channels; their ready states then arrive through
-    /// `nextReady`. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+    /// `nextReady`. With `read`, resolves with what is stored for each (null: nothing), read
+    /// after subscribing. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
     #[napi]
-    pub async fn register_ready(&self, task_ids: Vec<String>) -> Result<()> {
-        self.redis("batch waiting")?.register_ready(task_ids).await.map_err(to_js_error)
+    pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
+        self.redis("batch waiting")?.register_ready(task_ids, read).await.map_err(to_js_error)
     }
 
     #[napi]
