@@ -298,6 +298,22 @@ describe('bulk sends and task defaults', () => {
     await redisCommand(url, 'DEL', `${queue}\x06\x169`);
   });
 
+  it('sends a sendTasks call that mixes plain tasks and tasks with callbacks in order', async () => {
+    const url = `${await redisUrl()}/0`;
+    const queue = uniqueQueue('bulk-mixed');
+    const client = celery.createClient(url, url, queue);
+    const plain = (i) => ({ name: 'tasks.add', args: [i, i] });
+    const linked = { name: 'tasks.add', args: [9, 9], options: { link: client.signature('tasks.echo') } };
+    const results = client.sendTasks([plain(1), plain(2), linked, plain(3)]);
+    await Promise.all(results.map((r) => r.sent));
+    const messages = (await redisCommand(url, 'LRANGE', queue, '0', '-1')).map((text) => JSON.parse(text)).reverse();
+    assert.deepEqual(messages.map((m) => m.headers.id), results.map((r) => r.taskId));
+    const callbacks = messages.map((m) => JSON.parse(Buffer.from(m.body, 'base64').toString())[2].callbacks);
+    assert.deepEqual(callbacks.map((c) => (c ? c.map((s) => s.task) : null)), [null, null, ['tasks.echo'], null]);
+    await client.disconnect();
+    await dropQueue(url, queue);
+  });
+
   it('routes by conf.TASK_ROUTES: names, globs, functions, first match; defaults and call options win', async () => {
     const url = `${await redisUrl()}/0`;
     const [home, daily, reports, images, explicit] = ['home', 'daily', 'reports', 'images', 'explicit'].map(uniqueQueue);

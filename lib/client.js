@@ -9,6 +9,7 @@ const { toJson } = require('./json-arguments');
 const { sendOptions } = require('./send-options');
 const { Signature, sendCanvas } = require('./canvas');
 const { routeOptions } = require('./routes');
+const { batchEntry } = require('./brokers/native');
 
 class Client extends Base {
   /**
@@ -33,26 +34,43 @@ class Client extends Base {
    */
   sendTasks(tasks) {
     if (!Array.isArray(tasks)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'sendTasks expects an array', TypeError);
-    const planned = tasks.map((task) => {
+    // Every entry is checked first. A plain task is kept only as its batch entry (text), so that
+    // no object per task outlives this loop; a canvas send keeps its signature dict.
+    const ids = new Array(tasks.length);
+    const planned = tasks.map((task, i) => {
       if (!task || typeof task.name !== 'string') throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'each task needs a name', TypeError);
       if (task.args && !Array.isArray(task.args)) throw celeryError('ERR_CELERY_INVALID_ARGUMENT', 'args is not array');
       const { name, taskId, options } = task;
       const [args, kwargs] = [task.args || [], task.kwargs || {}];
       const send = this._plan(name, args, kwargs, taskId, options);
-      if (send.canvas) {
-        // Sent (and stringified) later, on the canvas path: checked now.
-        toJson(args, 'args', this.options);
-        toJson(kwargs, 'kwargs', this.options);
+      if (!send.canvas) {
+        ids[i] = send.taskId;
+        return batchEntry(send);
       }
+      // Sent (and stringified) later, on the canvas path: checked now.
+      toJson(args, 'args', this.options);
+      toJson(kwargs, 'kwargs', this.options);
       return send;
     });
-    // Without canvas sends among them, all go to the broker in one native call.
-    if (planned.every((send) => !send.canvas)) {
-      const results = planned.map(({ taskId }) => this._publishedResult(taskId));
-      this.broker.publishTasks(results, planned);
-      return results;
-    }
-    return planned.map((send) => this._send(send));
+    // In order: runs of plain tasks a batch at a time, canvas sends between them.
+    const results = new Array(planned.length);
+    let run = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      this.broker.publishEntries(run.map((i) => results[i]), run.map((i) => planned[i]));
+      run = [];
+    };
+    planned.forEach((item, i) => {
+      if (typeof item === 'string') {
+        results[i] = this._publishedResult(ids[i]);
+        run.push(i);
+      } else {
+        flush();
+        results[i] = this._send(item);
+      }
+    });
+    flush();
+    return results;
   }
 
   /** A signature (Python's `signature(name, args, kwargs, **options)`). */

@@ -11,7 +11,7 @@ const { callNative, celeryError, fromNative } = require('../errors');
  * that its strings die young. */
 const BATCH_SIZE = 1000;
 
-/** One message as `publishBatch` reads it: `[name, id, args, kwargs, queue, protocol, options]`. */
+/** A prepared message as `publishBatch` reads it: `[name, id, args, kwargs, queue, protocol, options]`. */
 function batchEntry({ taskName, taskId, argsJson, kwargsJson, queue, protocol, nativeOptions }) {
   const options = nativeOptions ? JSON.stringify(nativeOptions) : 'null';
   return `[${JSON.stringify(taskName)},${JSON.stringify(taskId)},${argsJson},${kwargsJson === null ? 'null' : kwargsJson},${JSON.stringify(queue)},${protocol},${options}]`;
@@ -58,14 +58,14 @@ class NativeBroker {
   }
 
   /**
-   * Queues many prepared task messages (`{ taskName, taskId, argsJson, kwargsJson, queue,
-   * protocol, nativeOptions }`), a thousand per native call; `results[i]` tracks the i-th.
+   * Queues many task messages given as their `batchEntry` texts, a thousand per native call;
+   * `results[i]` tracks the i-th.
    */
-  publishTasks(results, messages) {
-    for (let start = 0; start < messages.length; start += BATCH_SIZE) {
-      const chunk = messages.slice(start, start + BATCH_SIZE);
+  publishEntries(results, entries) {
+    for (let start = 0; start < entries.length; start += BATCH_SIZE) {
+      const chunk = entries.slice(start, start + BATCH_SIZE);
       const firstSeq = this._nextSeq;
-      callNative(() => this._native.publishBatch(firstSeq, `[${chunk.map(batchEntry).join(',')}]`));
+      callNative(() => this._native.publishBatch(firstSeq, `[${chunk.join(',')}]`));
       this._nextSeq += chunk.length;
       chunk.forEach((_, i) => this._inFlight.set(firstSeq + i, results[start + i]));
     }
@@ -104,3 +104,4 @@ class NativeBroker {
 }
 
 module.exports = NativeBroker;
+module.exports.batchEntry = batchEntry;
