@@ -584,9 +584,10 @@ impl Hub {
         for key in keys {
             let key = key.as_ref();
             let Some(entry) = state.keys.get_mut(key) else { continue };
+            let before = entry.listeners.len();
             entry.listeners.retain(|(id, listener)| !which(*id, listener));
-            if !entry.listeners.is_empty() {
-                continue;
+            if before == entry.listeners.len() || !entry.listeners.is_empty() {
+                continue; // nothing left this key, or somebody still listens
             }
             if entry.is_idle() {
                 state.keys.remove(key);
@@ -692,13 +693,13 @@ impl Hub {
                 subscribe_ok &= ok;
                 hub.changed(chunk, ok.then_some(true), generation, &mut again);
             }
+            for answer in answers {
+                let _ = answer.send(subscribe_ok);
+            }
             for chunk in to_unsubscribe.chunks(SUBSCRIBE_CHUNK) {
                 let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
                 let ok = connection.unsubscribe(&names).await.is_ok();
                 hub.changed(chunk, ok.then_some(false), generation, &mut again);
-            }
-            for answer in answers {
-                let _ = answer.send(subscribe_ok);
             }
         }
     }
