@@ -47,8 +47,14 @@ export declare class ClientWrapper {
   planCanvas(signatureJson: string): CanvasPlanWrapper
   /** Publishes every task of a plan; their outcomes arrive as seqs `first_seq`, `first_seq + 1`, ... */
   publishPlan(plan: CanvasPlanWrapper, firstSeq: number, defaultQueue: string): void
-  /** Resolves with the outcomes of every batch written since the last call (at least one). */
-  nextCompletions(): Promise<Array<PublishCompletion>>
+  /**
+   * Resolves with the outcomes of every batch written since the last call (at least one).
+   * Unless `hurry`, successes are gathered for up to [`COMPLETION_BATCH`] first; a failure,
+   * or [`Self::hurry`], answers at once.
+   */
+  nextCompletions(hurry: boolean): Promise<Array<PublishCompletion>>
+  /** Someone now awaits a `result.sent`: a pending [`Self::next_completions`] answers now. */
+  hurry(): void
   ready(): Promise<void>
   /** Flushes queued messages, then closes the connection. */
   close(): Promise<void>

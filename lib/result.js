@@ -153,6 +153,8 @@ class AsyncResult {
         state.promise = Promise.reject(state.error);
       } else {
         state.promise = new Promise((resolve, reject) => state.waiters.push({ resolve, reject }));
+        const client = this[CLIENT];
+        if (client) client.broker._awaitingSent();
       }
     }
     return state.promise;
@@ -160,6 +162,8 @@ class AsyncResult {
 
   _settleSent(error) {
     const state = this._sendState;
+    // The broker counts the results whose `sent` is awaited (see the `sent` getter).
+    if (state && state !== SENDING && state.promise && !state.settled && this[CLIENT]) this[CLIENT].broker._sentSettled();
     this._sendState = error ? { settled: true, error, promise: null, waiters: [] } : null;
     if (state && state !== SENDING) {
       for (const { resolve, reject } of state.waiters) {

@@ -27,7 +27,19 @@ class NativeBroker {
     this._nextSeq = 1;
     this._inFlight = new Map(); // seq → AsyncResult
     this._pump = null;
+    this._sentAwaited = 0; // results in flight whose `sent` someone awaits
     this.onPublishError = null;
+  }
+
+  /** A result's `sent` is awaited: from now on its completion is handed over at once. */
+  _awaitingSent() {
+    this._sentAwaited += 1;
+    if (this._sentAwaited === 1 && this._pump) this._native.hurry();
+  }
+
+  /** An awaited `sent` settled. */
+  _sentSettled() {
+    this._sentAwaited -= 1;
   }
 
   /** The oid written as `reply_to` on every message: the RPC backend's reply queue. */
@@ -84,7 +96,8 @@ class NativeBroker {
   async _settleCompletions() {
     try {
       while (this._inFlight.size > 0) {
-        const batches = await this._native.nextCompletions();
+        // Nobody awaiting a `sent`: successes come in batches (a get() only needs failures).
+        const batches = await this._native.nextCompletions(this._sentAwaited > 0);
         for (const { seqs, code, message } of batches) {
           for (const seq of seqs) {
             const result = this._inFlight.get(seq);

@@ -64,7 +64,13 @@ pub struct PublishCompletion {
 pub struct ClientWrapper {
     client: Client,
     outcomes: Arc<Mutex<mpsc::UnboundedReceiver<PublishOutcome>>>,
+    /// Ends a [`ClientWrapper::next_completions`] that is gathering successes.
+    hurry: tokio::sync::Notify,
 }
+
+/// How long successful publishes are gathered before JS hears of them, when nobody awaits
+/// `result.sent`: one wakeup of the JS thread for a stream of confirms instead of one each.
+const COMPLETION_BATCH: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[napi]
 impl ClientWrapper {
@@ -74,7 +80,11 @@ impl ClientWrapper {
         let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
         let producer = producer_for_this_process();
         let broker = broker_for_url(&broker_url, options_json.as_deref(), &producer.reply_to, outcome_tx)?;
-        Ok(Self { client: Client::new(broker, producer), outcomes: Arc::new(Mutex::new(outcome_rx)) })
+        Ok(Self {
+            client: Client::new(broker, producer),
+            outcomes: Arc::new(Mutex::new(outcome_rx)),
+            hurry: tokio::sync::Notify::new(),
+        })
     }
 
     /// Python's `task_send_sent_event`: a `task-sent` event after each task from now on.
@@ -157,11 +167,31 @@ impl ClientWrapper {
     }
 
     /// Resolves with the outcomes of every batch written since the last call (at least one).
+    /// Unless `hurry`, successes are gathered for up to [`COMPLETION_BATCH`] first; a failure,
+    /// or [`Self::hurry`], answers at once.
     #[napi]
-    pub async fn next_completions(&self) -> Result<Vec<PublishCompletion>> {
+    pub async fn next_completions(&self, hurry: bool) -> Result<Vec<PublishCompletion>> {
         let mut outcomes = self.outcomes.lock().await;
         let Some(first) = outcomes.recv().await else { return Ok(Vec::new()) };
         let mut batch = vec![first];
+        if !hurry && batch[0].error.is_none() {
+            let gathered = tokio::time::sleep(COMPLETION_BATCH);
+            tokio::pin!(gathered);
+            loop {
+                tokio::select! {
+                    _ = &mut gathered => break,
+                    _ = self.hurry.notified() => break,
+                    more = outcomes.recv() => {
+                        let Some(more) = more else { break };
+                        let failed = more.error.is_some();
+                        batch.push(more);
+                        if failed {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
         while let Ok(more) = outcomes.try_recv() {
             batch.push(more);
         }
@@ -173,6 +203,12 @@ impl ClientWrapper {
                 message: outcome.error.map(|e| e.to_string()),
             })
             .collect())
+    }
+
+    /// Someone now awaits a `result.sent`: a pending [`Self::next_completions`] answers now.
+    #[napi]
+    pub fn hurry(&self) {
+        self.hurry.notify_one();
     }
 
     #[napi]
