@@ -21,6 +21,10 @@ describe('revoke', () => {
         const doomed = client.createTask('tasks.add').applyAsync([1, 1], {}, { countdown: 4 });
         const spared = client.createTask('tasks.add').applyAsync([2, 2], {}, { countdown: 4 });
         await Promise.all([doomed.sent, spared.sent]);
+        // A worker that has received the task is polling, and kombu registers the pidbox
+        // subscription with the first poll: a revoke broadcast before then could be missed on
+        // Redis (pub/sub keeps nothing for a subscriber that is not there yet).
+        await worker.waitForOutput(`[${doomed.taskId}] received`);
         await doomed.revoke();
         const error = await doomed.get(30_000).then(() => assert.fail('a revoked task must not succeed'), (e) => e);
         assert.equal(error.message, 'REVOKED');

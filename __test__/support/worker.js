@@ -80,11 +80,13 @@ async function startWorker({ broker, backend, queues, concurrency = 4, loglevel 
   const unregister = onExit(() => killNow(child.pid));
   exitPromise.then(unregister);
 
+  const watchers = new Set(); // output waits: checked as output arrives
   const ready = new Promise((resolve, reject) => {
     let settled = false;
     const onData = (d) => {
       output += d;
       if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
+      for (const watch of watchers) watch();
       if (!settled && READY_RE.test(output)) {
         settled = true;
         clearTimeout(timer);
@@ -120,6 +122,25 @@ async function startWorker({ broker, backend, queues, concurrency = 4, loglevel 
     name,
     output: () => output,
     exited: () => exitInfo !== null,
+    /** Resolves once the worker's output contains `text`; rejects after `timeoutMs` or at exit. */
+    waitForOutput(text, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const done = (error) => {
+          watchers.delete(watch);
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
+        const watch = () => {
+          if (output.includes(text)) done();
+          else if (exitInfo) done(new Error(`worker exited before printing ${text}:\n${output}`));
+        };
+        const timer = setTimeout(() => done(new Error(`worker did not print ${text} within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+        watchers.add(watch);
+        exitPromise.then(watch);
+        watch();
+      });
+    },
     /** SIGTERM (warm shutdown), SIGKILL after 10 s; resolves once the process is gone. */
     stop() {
       if (!stopping) {
