@@ -188,7 +188,9 @@ impl RedisBackend {
             .collect();
         drop(task_ids); // not kept while the subscriptions are made
         if hub.subscribe_all(keys.clone()).await {
-            crate::release_freed_memory(); // the ids, the command and its replies
+            if keys.len() >= RELEASE_AFTER_KEYS {
+                crate::release_freed_memory(); // the ids, the command and its replies
+            }
             return if read { self.mget(&keys).await.map(Some) } else { Ok(None) };
         }
         hub.remove_queued(&keys);
@@ -530,6 +532,10 @@ struct Change {
 
 /// Channels per SUBSCRIBE / UNSUBSCRIBE: bounds the command and its burst of replies.
 const SUBSCRIBE_CHUNK: usize = 10_000;
+
+/// A registration of this many keys is a burst worth returning its freed memory for (a
+/// collection walks the allocator's pages: not for every `get()`).
+const RELEASE_AFTER_KEYS: usize = 1_000;
 
 impl Hub {
     async fn connect(target: &RedisTarget, ready: mpsc::UnboundedSender<(String, ResultMeta)>) -> Result<Arc<Hub>> {
