@@ -49,11 +49,11 @@ export declare class ClientWrapper {
   publishPlan(plan: CanvasPlanWrapper, firstSeq: number, defaultQueue: string): void
   /**
    * Resolves with the outcomes of every batch written since the last call (at least one).
-   * Unless `hurry`, successes are gathered for up to [`COMPLETION_BATCH`] first; a failure,
-   * or [`Self::hurry`], answers at once.
+   * Unless `hurry`, successes are gathered for a few milliseconds first (see
+   * [`PublishOutcomes::next`]).
    */
   nextCompletions(hurry: boolean): Promise<Array<PublishCompletion>>
-  /** Someone now awaits a `result.sent`: a pending [`Self::next_completions`] answers now. */
+  /** Someone now awaits a `result.sent`: a pending `nextCompletions` answers now. */
   hurry(): void
   ready(): Promise<void>
   /** Flushes queued messages, then closes the connection. */

@@ -227,14 +227,14 @@ impl RedisBackend {
 
     /// Many stored metas in one `MGET`, in order; `None` where nothing is stored.
     pub async fn get_task_metas(&self, task_ids: &[String]) -> Result<Vec<Option<String>>> {
-        if task_ids.is_empty() {
-            return Ok(Vec::new());
-        }
         let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
         self.mget(&keys).await
     }
 
     async fn mget<K: AsRef<str>>(&self, keys: &[K]) -> Result<Vec<Option<String>>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut connection = self.hub().await?.connection.clone();
         let names: Vec<&str> = keys.iter().map(AsRef::as_ref).collect();
         let values: Vec<Option<Vec<u8>>> = connection.mget(&names).await.map_err(|e| self.backend_error(&e))?;
@@ -567,9 +567,10 @@ impl Hub {
             Some((shared, _)) => shared.clone(),
             None => Key::from(key),
         };
-        // Most keys have one listener: no room reserved for more.
         let entry = state.keys.entry(shared.clone()).or_default();
-        entry.listeners.reserve_exact(1);
+        if entry.listeners.capacity() == 0 {
+            entry.listeners.reserve_exact(1); // most keys have one listener: no room for more
+        }
         entry.listeners.push((id, listener));
         (id, shared)
     }
@@ -677,9 +678,12 @@ impl Hub {
     async fn reconcile_subscriptions(hub: std::sync::Weak<Hub>, mut changes: mpsc::UnboundedReceiver<Change>) {
         // Keys that changed again while their command was in flight: the next pass takes them.
         let mut again: Vec<Key> = Vec::new();
+        // Registrations are answered once no key of theirs still waits for a SUBSCRIBE (one
+        // answered on a lost connection is sent again first); `all_ok` since their last answer.
+        let mut answers = Vec::new();
+        let mut all_ok = true;
         loop {
             let mut keys = std::mem::take(&mut again);
-            let mut answers = Vec::new();
             if keys.is_empty() {
                 let Some(first) = changes.recv().await else { return };
                 keys = first.keys;
@@ -693,14 +697,19 @@ impl Hub {
             let (to_subscribe, to_unsubscribe, generation) = hub.take_changes(keys);
             let mut connection = hub.connection.clone();
             let mut subscribe_ok = true;
+            let mut resubscribe = false;
             for chunk in to_subscribe.chunks(SUBSCRIBE_CHUNK) {
                 let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
                 let ok = subscribe_ok && connection.subscribe(&names).await.is_ok();
                 subscribe_ok &= ok;
-                hub.changed(chunk, ok.then_some(true), generation, &mut again);
+                resubscribe |= hub.changed(chunk, ok.then_some(true), generation, &mut again);
             }
-            for answer in answers {
-                let _ = answer.send(subscribe_ok);
+            all_ok &= subscribe_ok;
+            if !resubscribe || !subscribe_ok {
+                for answer in answers.drain(..) {
+                    let _ = answer.send(all_ok);
+                }
+                all_ok = true;
             }
             for chunk in to_unsubscribe.chunks(SUBSCRIBE_CHUNK) {
                 let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
@@ -735,10 +744,12 @@ impl Hub {
 
     /// Records a finished SUBSCRIBE / UNSUBSCRIBE (`now`: the new state, `None` if it failed);
     /// keys whose listeners changed meanwhile go to `again`. After a lost connection (a newer
-    /// `generation`) nothing is subscribed, whatever the command answered.
-    fn changed(&self, keys: &[Key], now: Option<bool>, generation: u64, again: &mut Vec<Key>) {
+    /// `generation`) nothing is subscribed, whatever the command answered. Answers whether a key
+    /// somebody waits on went to `again` to be subscribed.
+    fn changed(&self, keys: &[Key], now: Option<bool>, generation: u64, again: &mut Vec<Key>) -> bool {
         let mut state = self.state.lock().unwrap();
         let now = if state.connection_generation == generation { now } else { Some(false) };
+        let mut resubscribe = false;
         for key in keys {
             let Some(entry) = state.keys.get_mut(key) else { continue };
             entry.changing = false;
@@ -746,12 +757,14 @@ impl Hub {
                 entry.subscribed = subscribed;
                 if entry.subscribed == entry.listeners.is_empty() {
                     again.push(key.clone());
+                    resubscribe |= !subscribed;
                 }
             }
             if entry.is_idle() {
                 state.keys.remove(key);
             }
         }
+        resubscribe
     }
 
     /// Reads pushed messages: every state goes to the key's watchers, a ready one settles its
@@ -816,9 +829,6 @@ impl Hub {
             if !hub.subscribe_all(unsubscribed).await {
                 let Some(wait) = retry() else { return };
                 tokio::time::sleep(wait).await;
-            } else if !hub.waited_keys(|entry| !entry.subscribed).is_empty() {
-                // Some were in flight on the lost connection: the reconciler takes them again.
-                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
         loop {

@@ -56,6 +56,59 @@ pub struct PublishOutcome {
 
 pub type OutcomeSender = mpsc::UnboundedSender<PublishOutcome>;
 
+/// How long successful publishes are gathered when nobody is in a hurry for them: one hand-over
+/// for a stream of confirms instead of one each.
+const GATHER_SUCCESSES: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The receiving end of the outcome channel, handed over in batches.
+pub struct PublishOutcomes {
+    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<PublishOutcome>>,
+    hurry: tokio::sync::Notify,
+}
+
+impl PublishOutcomes {
+    pub fn channel() -> (OutcomeSender, Self) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (sender, Self { receiver: tokio::sync::Mutex::new(receiver), hurry: tokio::sync::Notify::new() })
+    }
+
+    /// Every outcome since the last call, at least one (none once the channel is closed).
+    /// Unless `hurry`, successes are gathered for up to [`GATHER_SUCCESSES`] first; a failure,
+    /// or [`Self::hurry`], ends the wait at once.
+    pub async fn next(&self, hurry: bool) -> Vec<PublishOutcome> {
+        let mut receiver = self.receiver.lock().await;
+        let Some(first) = receiver.recv().await else { return Vec::new() };
+        let mut batch = vec![first];
+        if !hurry && batch[0].error.is_none() {
+            let gathered = tokio::time::sleep(GATHER_SUCCESSES);
+            tokio::pin!(gathered);
+            loop {
+                tokio::select! {
+                    _ = &mut gathered => break,
+                    _ = self.hurry.notified() => break,
+                    more = receiver.recv() => {
+                        let Some(more) = more else { break };
+                        let failed = more.error.is_some();
+                        batch.push(more);
+                        if failed {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        while let Ok(more) = receiver.try_recv() {
+            batch.push(more);
+        }
+        batch
+    }
+
+    /// Somebody now waits for an outcome: a gathering [`Self::next`] answers now.
+    pub fn hurry(&self) {
+        self.hurry.notify_one();
+    }
+}
+
 pub trait Broker: Send + Sync {
     /// Queues a message; its outcome arrives later on the outcome channel. Needs a tokio context.
     fn publish(&self, publication: Publication);

@@ -8,7 +8,6 @@ use napi::bindgen_prelude::within_runtime_if_available;
 use napi_derive::napi;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::sync::{mpsc, Mutex};
 
 use napi::Result;
 
@@ -16,7 +15,7 @@ use super::errors::to_js_error;
 use crate::amqp_connection::{is_amqp_url, AmqpOptions, AmqpTarget};
 use crate::broker::amqp::{AmqpBroker, Topology};
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, Destination, OutcomeSender, PublishOutcome};
+use crate::broker::{Broker, Destination, OutcomeSender, PublishOutcomes};
 use crate::client::{producer_for_this_process, Client};
 use crate::error::CeleryError;
 use crate::protocol::canvas::{CanvasPlan, CanvasResult};
@@ -63,28 +62,18 @@ pub struct PublishCompletion {
 #[napi]
 pub struct ClientWrapper {
     client: Client,
-    outcomes: Arc<Mutex<mpsc::UnboundedReceiver<PublishOutcome>>>,
-    /// Ends a [`ClientWrapper::next_completions`] that is gathering successes.
-    hurry: tokio::sync::Notify,
+    outcomes: PublishOutcomes,
 }
-
-/// How long successful publishes are gathered before JS hears of them, when nobody awaits
-/// `result.sent`: one wakeup of the JS thread for a stream of confirms instead of one each.
-const COMPLETION_BATCH: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[napi]
 impl ClientWrapper {
     /// Validates the URL and options; connects only on first use.
     #[napi(constructor)]
     pub fn new(broker_url: String, options_json: Option<String>) -> Result<Self> {
-        let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
+        let (outcome_tx, outcomes) = PublishOutcomes::channel();
         let producer = producer_for_this_process();
         let broker = broker_for_url(&broker_url, options_json.as_deref(), &producer.reply_to, outcome_tx)?;
-        Ok(Self {
-            client: Client::new(broker, producer),
-            outcomes: Arc::new(Mutex::new(outcome_rx)),
-            hurry: tokio::sync::Notify::new(),
-        })
+        Ok(Self { client: Client::new(broker, producer), outcomes })
     }
 
     /// Python's `task_send_sent_event`: a `task-sent` event after each task from now on.
@@ -167,35 +156,14 @@ impl ClientWrapper {
     }
 
     /// Resolves with the outcomes of every batch written since the last call (at least one).
-    /// Unless `hurry`, successes are gathered for up to [`COMPLETION_BATCH`] first; a failure,
-    /// or [`Self::hurry`], answers at once.
+    /// Unless `hurry`, successes are gathered for a few milliseconds first (see
+    /// [`PublishOutcomes::next`]).
     #[napi]
     pub async fn next_completions(&self, hurry: bool) -> Result<Vec<PublishCompletion>> {
-        let mut outcomes = self.outcomes.lock().await;
-        let Some(first) = outcomes.recv().await else { return Ok(Vec::new()) };
-        let mut batch = vec![first];
-        if !hurry && batch[0].error.is_none() {
-            let gathered = tokio::time::sleep(COMPLETION_BATCH);
-            tokio::pin!(gathered);
-            loop {
-                tokio::select! {
-                    _ = &mut gathered => break,
-                    _ = self.hurry.notified() => break,
-                    more = outcomes.recv() => {
-                        let Some(more) = more else { break };
-                        let failed = more.error.is_some();
-                        batch.push(more);
-                        if failed {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        while let Ok(more) = outcomes.try_recv() {
-            batch.push(more);
-        }
-        Ok(batch
+        Ok(self
+            .outcomes
+            .next(hurry)
+            .await
             .into_iter()
             .map(|outcome| PublishCompletion {
                 seqs: outcome.seqs.into_iter().map(|s| s as i64).collect(),
@@ -205,10 +173,10 @@ impl ClientWrapper {
             .collect())
     }
 
-    /// Someone now awaits a `result.sent`: a pending [`Self::next_completions`] answers now.
+    /// Someone now awaits a `result.sent`: a pending `nextCompletions` answers now.
     #[napi]
     pub fn hurry(&self) {
-        self.hurry.notify_one();
+        self.outcomes.hurry();
     }
 
     #[napi]
