@@ -92,9 +92,10 @@ export declare class ResultBackendWrapper {
   cancelReady(taskIds: Array<string>): void
   /**
    * Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless
-   * woken (`wakeReady`, `close`).
+   * woken (`wakeReady`, `close`); `waiting`: how many tasks are waited for (more are
+   * gathered first when they are many).
    */
-  nextReady(): Promise<Array<Array<string>>>
+  nextReady(waiting: number): Promise<Array<Array<string>>>
   wakeReady(): void
   /** Redis: many stored metas in one `MGET`, in order; null where nothing is stored. */
   getTaskMetas(taskIds: Array<string>): Promise<Array<string | undefined | null>>

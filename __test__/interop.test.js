@@ -122,6 +122,12 @@ for (const protocol of [2, 1]) {
       const values = await Promise.all(results.map((r) => r.get(60_000)));
       assert.deepEqual(values, Array.from({ length: 1000 }, (_, i) => i + 1000));
       assert.equal(await redisCommand(url, 'LLEN', queue), 0);
+      // Every result channel is given up once its get() settled (unsubscriptions go in batches).
+      const channels = results.map((r) => `celery-task-meta-${r.taskId}`);
+      await eventually(async () => {
+        const counts = await redisCommand(url, 'PUBSUB', 'NUMSUB', ...channels);
+        return counts.filter((_, i) => i % 2 === 1).every((n) => n === 0);
+      });
     });
 
     it('delivers exactly the message we meant to send', async () => {

@@ -25,6 +25,7 @@ const { Resp, info } = require('./lib/resp');
 const { AmqpAdmin } = require('./lib/amqp-admin');
 const { newPrefix, fanInId } = require('./lib/ids');
 const { summary, fmt, fmtNumber } = require('./lib/stats');
+const { cpuSnapshot, cpuPerTask, pidsNamed } = require('./lib/cpu');
 
 const celeryNative = require('..');
 const celeryNodeDir = path.dirname(require.resolve('celery-node/package.json', { paths: [ROOT] }));
@@ -557,18 +558,22 @@ async function preloadAndStartWorker(env, rt, queue, m) {
   await Promise.all(results.map((r) => r.sent));
   await waitForCount(env, rt.transport, queue, m, { everyMs: 5, timeoutMs: 60_000 });
 
-  // Poll the queue while the worker starts and drains it.
+  // Poll the queue while the worker starts and drains it; CPU is read at 90% and 10% left.
   const samples = [];
   let polling = true;
+  let worker;
+  let cpuFrom = null;
+  let cpuTo = null;
   const poller = (async () => {
     while (polling) {
       const count = await brokerCount(env, rt.transport, queue);
       samples.push({ t: now(), count });
+      if (worker && !cpuFrom && count <= 0.9 * m) cpuFrom = { count, cpu: cpuSnapshot(cpuSources(env, rt, worker)) };
+      if (cpuFrom && !cpuTo && count <= 0.1 * m) cpuTo = { count, cpu: cpuSnapshot(cpuSources(env, rt, worker)) };
       if (count === 0) break;
       await sleep(rt.transport === 'redis' ? 2 : 3);
     }
   })();
-  let worker;
   try {
     worker = await startWorker({ broker: rt.broker, backend: rt.backend, queues: [queue], concurrency: 1, loglevel: 'WARNING', args: ['-P', 'solo'] });
     await withTimeout(poller, 300_000, 'worker drain');
@@ -587,7 +592,13 @@ async function preloadAndStartWorker(env, rt, queue, m) {
   const drainRate = ((a.count - b.count) / (b.t - a.t)) * 1000;
   const first = samples.findIndex((s) => s.count < m);
   const overallRate = (m / (samples[samples.length - 1].t - samples[Math.max(0, first - 1)].t)) * 1000;
-  return { worker, drainRate, overallRate };
+  const drainCpu = cpuFrom && cpuTo ? cpuPerTask(cpuFrom.cpu, cpuTo.cpu, cpuFrom.count - cpuTo.count) : null;
+  return { worker, drainRate, overallRate, drainCpu };
+}
+
+/** The processes whose CPU a round trip uses: the worker, RabbitMQ (if it is the broker), Redis. */
+function cpuSources(env, rt, worker) {
+  return { worker: worker.pid, broker: rt.transport === 'amqp' ? pidsNamed('beam.smp') : [], redis: env.redisPid };
 }
 
 async function scenarioRoundTrips(env, rt) {
@@ -599,7 +610,7 @@ async function scenarioRoundTrips(env, rt) {
   let stopWorker = async () => {};
   try {
     log(`round trip ${rt.label}: preloading ${c.concN} tasks, then starting a -P solo worker`);
-    const { worker, drainRate, overallRate } = await preloadAndStartWorker(env, rt, queue, c.concN);
+    const { worker, drainRate, overallRate, drainCpu } = await preloadAndStartWorker(env, rt, queue, c.concN);
     stopWorker = deferred(env.cleanup, `worker ${worker.name}`, () => worker.stop());
     const pool = (/concurrency:\s*([^\n]*)/.exec(worker.output()) || [])[1] || '?';
     log(`  → worker (concurrency ${pool.trim()}) drained ${fmt(drainRate, 'tasks/s')} (steady state; ${fmt(overallRate, 'tasks/s')} from its first message to its last)`);
@@ -622,7 +633,9 @@ async function scenarioRoundTrips(env, rt) {
         log(`  → p50 ${fmt(summary(seq[l.key].ms).p50, 'ms')}`);
         const cn = l.key === 'node' ? (rt.transport === 'redis' ? c.concNodeRedisN : c.concNodeAmqpN) : c.concN;
         log(`round trip ${rt.label} ${l.name}: ${cn} concurrent, ${c.inFlight} in flight`);
+        const cpuBefore = cpuSnapshot(cpuSources(env, rt, worker));
         conc[l.key] = await withTimeout(concurrent(client, cn, c.inFlight, 120_000, env.resultIds), 600_000, 'concurrent round trips');
+        conc[l.key].cpu = cpuPerTask(cpuBefore, cpuSnapshot(cpuSources(env, rt, worker)), conc[l.key].ms.length);
         log(`  → ${fmt(conc[l.key].rate, 'tasks/s')}, p50 ${fmt(summary(conc[l.key].ms).p50, 'ms')}${conc[l.key].errors ? `, ${conc[l.key].errors} errors` : ''}`);
       } finally {
         await disconnect();
@@ -660,6 +673,22 @@ async function scenarioRoundTrips(env, rt) {
       rows.push(makeRow({
         scenario: `round trip concurrent (${c.inFlight} in flight)`, metric: p, transport: rt.label, unit: 'ms', better: 'lower',
         native: cnS && cnS[p], node: cdS && cdS[p], nNative: cnS && cnS.n, nNode: cdS && cdS.n,
+      }));
+    }
+    // Where the CPU went, per task, during celery-native's round trips and while the worker drained.
+    const cpuMetrics = [
+      ['worker', 'CPU per task, Python worker'],
+      ['workerWait', 'Python worker ready but waiting for a free core, per task'],
+      ...(rt.transport === 'amqp' ? [['broker', 'CPU per task, RabbitMQ']] : []),
+      ['redis', 'CPU per task, Redis'],
+      ['client', 'CPU per task, this process']
+    ];
+    for (const [key, metric] of cpuMetrics) {
+      const during = conc.native && conc.native.cpu[key];
+      if (during === null || during === undefined) continue;
+      rows.push(makeRow({
+        scenario: `round trip concurrent (${c.inFlight} in flight)`, metric, transport: rt.label, unit: 'µs', better: 'lower',
+        native: during, reference: drainCpu && drainCpu[key], referenceLabel: 'while draining',
       }));
     }
   } finally {
@@ -872,6 +901,7 @@ async function main() {
   try {
     env.redis = `${await redisUrl()}/0`;
     env.resp = await Resp.connect(env.redis);
+    env.redisPid = Number((await info(env.resp, 'server')).process_id);
     env.cleanup.add('redis bookkeeping connection', () => env.resp.close());
     env.cleanup.add('result keys', () => dropResultKeys(env, env.resultIds));
     if (transports.has('amqp')) {

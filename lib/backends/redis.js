@@ -129,7 +129,7 @@ class RedisBackend extends NativeBackend {
     this._pump = (async () => {
       try {
         while (this._readyWaiters.size > 0 && !this._closed) {
-          for (const [taskId, text] of await this._native.nextReady()) {
+          for (const [taskId, text] of await this._native.nextReady(this._readyWaiters.size)) {
             const waiters = this._readyWaiters.get(taskId);
             if (waiters === undefined) continue;
             this._readyWaiters.delete(taskId);

@@ -206,13 +206,29 @@ impl RedisBackend {
     }
 
     /// The ready states queued since the last call, `(task id, meta)`; waits for at least one.
-    /// Answers an empty batch when woken by [`Self::wake_ready`] or `close`.
-    pub async fn next_ready(&self) -> Vec<(String, ResultMeta)> {
+    /// With many `get()`s `waiting`, more states are gathered for a while first (see
+    /// [`gather_window`]). Answers at once (maybe with nothing) when woken by
+    /// [`Self::wake_ready`] or `close`.
+    pub async fn next_ready(&self, waiting: usize) -> Vec<(String, ResultMeta)> {
         let mut receiver = self.ready.receiver.lock().await;
         let mut batch = Vec::new();
         tokio::select! {
             first = receiver.recv() => batch.extend(first),
             _ = self.ready.wake.notified() => return batch,
+        }
+        if let Some(window) = gather_window(waiting) {
+            let gathered = tokio::time::sleep(window);
+            tokio::pin!(gathered);
+            loop {
+                tokio::select! {
+                    _ = &mut gathered => break,
+                    _ = self.ready.wake.notified() => break,
+                    more = receiver.recv() => match more {
+                        Some(more) => batch.push(more),
+                        None => break,
+                    },
+                }
+            }
         }
         while let Ok(next) = receiver.try_recv() {
             batch.push(next);
@@ -477,6 +493,21 @@ impl Drop for WaiterGuard<'_> {
     }
 }
 
+/// How long a handover of ready states gathers more when `waiting` `get()`s wait: nothing for
+/// a few (each state goes at once), then [`GATHER_PER_WAITER`] each, up to [`GATHER_AT_MOST`].
+/// Many waiters mean a stream of results, where one handover per window instead of one per
+/// result spares a wakeup of the JS thread, and what JS does next (publish, register) comes in
+/// batches too; the delay stays small beside the time such a backlog takes anyway.
+fn gather_window(waiting: usize) -> Option<Duration> {
+    let window = GATHER_PER_WAITER.saturating_mul(u32::try_from(waiting).unwrap_or(u32::MAX)).min(GATHER_AT_MOST);
+    (window >= GATHER_AT_LEAST).then_some(window)
+}
+
+const GATHER_PER_WAITER: Duration = Duration::from_micros(25);
+const GATHER_AT_MOST: Duration = Duration::from_millis(5);
+/// The timer's resolution: a shorter window would wait this long anyway.
+const GATHER_AT_LEAST: Duration = Duration::from_millis(1);
+
 /// A result key, shared by the hub's table and the subscription changes that name it.
 type Key = Arc<str>;
 
@@ -529,6 +560,9 @@ struct Change {
     keys: Vec<Key>,
     done: Option<oneshot::Sender<bool>>,
 }
+
+/// How long unsubscriptions wait for a registration to share a round trip with.
+const UNSUBSCRIBE_LINGER: Duration = Duration::from_millis(20);
 
 /// Channels per SUBSCRIBE / UNSUBSCRIBE: bounds the command and its burst of replies.
 const SUBSCRIBE_CHUNK: usize = 10_000;
@@ -693,30 +727,62 @@ impl Hub {
                 keys.extend(more.keys);
                 answers.extend(more.done);
             }
+            if answers.is_empty() && !Self::linger(&mut changes, &mut keys, &mut answers).await {
+                return;
+            }
             let Some(hub) = hub.upgrade() else { return };
             let (to_subscribe, to_unsubscribe, generation) = hub.take_changes(keys);
-            let mut connection = hub.connection.clone();
-            let mut subscribe_ok = true;
-            let mut resubscribe = false;
-            for chunk in to_subscribe.chunks(SUBSCRIBE_CHUNK) {
-                let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
-                let ok = subscribe_ok && connection.subscribe(&names).await.is_ok();
-                subscribe_ok &= ok;
-                resubscribe |= hub.changed(chunk, ok.then_some(true), generation, &mut again);
-            }
-            all_ok &= subscribe_ok;
-            if !resubscribe || !subscribe_ok {
-                for answer in answers.drain(..) {
-                    let _ = answer.send(all_ok);
+            let mut subscribing = hub.connection.clone();
+            let mut unsubscribing = hub.connection.clone();
+            let mut resubscribe_again = Vec::new();
+            // Both go out together (one connection, so one write and one read for the two); a
+            // key is in one of them only.
+            let subscribe = async {
+                let mut subscribe_ok = true;
+                let mut resubscribe = false;
+                for chunk in to_subscribe.chunks(SUBSCRIBE_CHUNK) {
+                    let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
+                    let ok = subscribe_ok && subscribing.subscribe(&names).await.is_ok();
+                    subscribe_ok &= ok;
+                    resubscribe |= hub.changed(chunk, ok.then_some(true), generation, &mut resubscribe_again);
                 }
-                all_ok = true;
-            }
-            for chunk in to_unsubscribe.chunks(SUBSCRIBE_CHUNK) {
-                let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
-                let ok = connection.unsubscribe(&names).await.is_ok();
-                hub.changed(chunk, ok.then_some(false), generation, &mut again);
+                all_ok &= subscribe_ok;
+                if !resubscribe || !subscribe_ok {
+                    for answer in answers.drain(..) {
+                        let _ = answer.send(all_ok);
+                    }
+                    all_ok = true;
+                }
+            };
+            let unsubscribe = async {
+                for chunk in to_unsubscribe.chunks(SUBSCRIBE_CHUNK) {
+                    let names: Vec<&str> = chunk.iter().map(|key| &**key).collect();
+                    let ok = unsubscribing.unsubscribe(&names).await.is_ok();
+                    hub.changed(chunk, ok.then_some(false), generation, &mut again);
+                }
+            };
+            tokio::join!(subscribe, unsubscribe);
+            again.append(&mut resubscribe_again);
+        }
+    }
+
+    /// Only unsubscriptions are due: nobody waits for them, so they wait up to
+    /// [`UNSUBSCRIBE_LINGER`] for a registration to go out with (or for more of their kind).
+    /// Answers false once the hub is gone.
+    async fn linger(changes: &mut mpsc::UnboundedReceiver<Change>, keys: &mut Vec<Key>, answers: &mut Vec<oneshot::Sender<bool>>) -> bool {
+        let until = tokio::time::sleep(UNSUBSCRIBE_LINGER);
+        tokio::pin!(until);
+        while answers.is_empty() {
+            tokio::select! {
+                _ = &mut until => break,
+                more = changes.recv() => {
+                    let Some(more) = more else { return false };
+                    keys.extend(more.keys);
+                    answers.extend(more.done);
+                }
             }
         }
+        true
     }
 
     /// Marks the keys whose channel must change (`changing`): those with listeners and no

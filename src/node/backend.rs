@@ -195,10 +195,11 @@ impl ResultBackendWrapper {
     }
 
     /// Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless
-    /// woken (`wakeReady`, `close`).
+    /// woken (`wakeReady`, `close`); `waiting`: how many tasks are waited for (more are
+    /// gathered first when they are many).
     #[napi]
-    pub async fn next_ready(&self) -> Result<Vec<Vec<String>>> {
-        let batch = self.redis("batch waiting")?.next_ready().await;
+    pub async fn next_ready(&self, waiting: u32) -> Result<Vec<Vec<String>>> {
+        let batch = self.redis("batch waiting")?.next_ready(waiting as usize).await;
         Ok(batch.into_iter().map(|(id, meta)| vec![id, meta.json]).collect())
     }
 
