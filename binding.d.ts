@@ -84,9 +84,10 @@ export declare class ResultBackendWrapper {
    */
   prepareChord(groupId: string, size: number): Promise<void>
   /**
-   * Redis: subscribes these tasks' channels; their ready states then arrive through
-   * `nextReady`. With `read`, resolves with what is stored for each (null: nothing), read
-   * after subscribing. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+   * Batch waiting (Redis, rpc://): registers these tasks, whose ready states then arrive
+   * through `nextReady` (Redis subscribes their channels). With `read`, resolves with what is
+   * already stored or received for each (null: nothing). Rejects when Redis cannot push (no
+   * RESP3 pub/sub): wait one by one instead.
    */
   registerReady(taskIds: Array<string>, read: boolean): Promise<Array<string | undefined | null> | null>
   cancelReady(taskIds: Array<string>): void

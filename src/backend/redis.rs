@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::ready_queue::{Ready, ReadyQueue};
 use super::WaitOutcome;
 use crate::error::{is_connection_error, CeleryError, Result};
 use crate::protocol::result_meta::normalize_result_keyprefix;
@@ -112,13 +113,6 @@ pub struct RedisBackend {
     ready: ReadyQueue,
 }
 
-/// Where batch waiters' ready states go: one queue per backend, drained by [`RedisBackend::next_ready`].
-struct ReadyQueue {
-    sender: mpsc::UnboundedSender<(String, ResultMeta)>,
-    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, ResultMeta)>>,
-    wake: tokio::sync::Notify,
-}
-
 impl RedisBackend {
     pub fn new(target: RedisTarget, key_prefix: &str, result_expires: Duration) -> Self {
         Self {
@@ -128,10 +122,7 @@ impl RedisBackend {
             connecting: Default::default(),
             closed: AtomicBool::default(),
             result_expires,
-            ready: {
-                let (sender, receiver) = mpsc::unbounded_channel();
-                ReadyQueue { sender, receiver: tokio::sync::Mutex::new(receiver), wake: Default::default() }
-            },
+            ready: ReadyQueue::default(),
         }
     }
 
@@ -157,7 +148,7 @@ impl RedisBackend {
         if let Some(hub) = current()? {
             return Ok(hub);
         }
-        let hub = Hub::connect(&self.target, self.ready.sender.clone()).await?;
+        let hub = Hub::connect(&self.target, self.ready.sender()).await?;
         *self.hub.lock().unwrap() = Some(hub.clone());
         Ok(hub)
     }
@@ -168,7 +159,7 @@ impl RedisBackend {
         if let Some(hub) = self.hub.lock().unwrap().take() {
             hub.cancel_all();
         }
-        self.ready.wake.notify_one();
+        self.ready.wake();
     }
 
     /// Many `get()`s at once, without a future each: the tasks' channels are subscribed (one
@@ -205,40 +196,14 @@ impl RedisBackend {
         }
     }
 
-    /// The ready states queued since the last call, `(task id, meta)`; waits for at least one.
-    /// With many `get()`s `waiting`, more states are gathered for a while first (see
-    /// [`gather_window`]). Answers at once (maybe with nothing) when woken by
-    /// [`Self::wake_ready`] or `close`.
-    pub async fn next_ready(&self, waiting: usize) -> Vec<(String, ResultMeta)> {
-        let mut receiver = self.ready.receiver.lock().await;
-        let mut batch = Vec::new();
-        tokio::select! {
-            first = receiver.recv() => batch.extend(first),
-            _ = self.ready.wake.notified() => return batch,
-        }
-        if let Some(window) = gather_window(waiting) {
-            let gathered = tokio::time::sleep(window);
-            tokio::pin!(gathered);
-            loop {
-                tokio::select! {
-                    _ = &mut gathered => break,
-                    _ = self.ready.wake.notified() => break,
-                    more = receiver.recv() => match more {
-                        Some(more) => batch.push(more),
-                        None => break,
-                    },
-                }
-            }
-        }
-        while let Ok(next) = receiver.try_recv() {
-            batch.push(next);
-        }
-        batch
+    /// The ready states queued since the last call (see [`ReadyQueue::next`]).
+    pub async fn next_ready(&self, waiting: usize) -> Vec<Ready> {
+        self.ready.next(waiting).await
     }
 
     /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
     pub fn wake_ready(&self) {
-        self.ready.wake.notify_one();
+        self.ready.wake();
     }
 
     /// Many stored metas in one `MGET`, in order; `None` where nothing is stored.
@@ -493,21 +458,6 @@ impl Drop for WaiterGuard<'_> {
     }
 }
 
-/// How long a handover of ready states gathers more when `waiting` `get()`s wait: nothing for
-/// a few (each state goes at once), then [`GATHER_PER_WAITER`] each, up to [`GATHER_AT_MOST`].
-/// Many waiters mean a stream of results, where one handover per window instead of one per
-/// result spares a wakeup of the JS thread, and what JS does next (publish, register) comes in
-/// batches too; the delay stays small beside the time such a backlog takes anyway.
-fn gather_window(waiting: usize) -> Option<Duration> {
-    let window = GATHER_PER_WAITER.saturating_mul(u32::try_from(waiting).unwrap_or(u32::MAX)).min(GATHER_AT_MOST);
-    (window >= GATHER_AT_LEAST).then_some(window)
-}
-
-const GATHER_PER_WAITER: Duration = Duration::from_micros(25);
-const GATHER_AT_MOST: Duration = Duration::from_millis(5);
-/// The timer's resolution: a shorter window would wait this long anyway.
-const GATHER_AT_LEAST: Duration = Duration::from_millis(1);
-
 /// A result key, shared by the hub's table and the subscription changes that name it.
 type Key = Arc<str>;
 
@@ -518,7 +468,7 @@ struct Hub {
     /// Keys whose subscription may need to change, in batches; the reconciler acts on them in order.
     changes: mpsc::UnboundedSender<Change>,
     /// Where the ready states of queued (batch) listeners go, with their task ids.
-    ready: mpsc::UnboundedSender<(String, ResultMeta)>,
+    ready: mpsc::UnboundedSender<Ready>,
 }
 
 /// Who listens on a key: a `get()` wants the ready state only (for itself, or queued with the
@@ -572,7 +522,7 @@ const SUBSCRIBE_CHUNK: usize = 10_000;
 const RELEASE_AFTER_KEYS: usize = 1_000;
 
 impl Hub {
-    async fn connect(target: &RedisTarget, ready: mpsc::UnboundedSender<(String, ResultMeta)>) -> Result<Arc<Hub>> {
+    async fn connect(target: &RedisTarget, ready: mpsc::UnboundedSender<Ready>) -> Result<Arc<Hub>> {
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let connection = target
             .connect_subscriber(push_tx)

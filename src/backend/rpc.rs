@@ -5,7 +5,7 @@
 //! Results are messages, consumed once: the latest state of each task is kept in a bounded map,
 //! so `status()` and `get()` can be asked after the reply arrived, as Python's client buffers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +15,7 @@ use lapin::options::BasicConsumeOptions;
 use lapin::types::FieldTable;
 use tokio::sync::{mpsc, oneshot};
 
+use super::ready_queue::{Ready, ReadyQueue};
 use super::WaitOutcome;
 use crate::amqp_connection::{declare_reply_queue, AmqpTarget};
 use crate::error::{CeleryError, Result};
@@ -30,18 +31,34 @@ pub struct RpcBackend {
     /// Started on first use and kept running (reconnecting) until `close`.
     consumer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     closed: Arc<AtomicBool>,
+    /// Ready states of the tasks registered with [`Self::register_ready`], in arrival order.
+    ready: ReadyQueue,
 }
 
-#[derive(Default)]
 struct RpcState {
     latest: HashMap<String, ResultMeta>,
     order: VecDeque<String>,
     next_waiter_id: u64,
     waiters: HashMap<String, Vec<(u64, oneshot::Sender<ResultMeta>)>>,
     watchers: HashMap<String, Vec<(u64, mpsc::UnboundedSender<ResultMeta>)>>,
+    /// Tasks of batch waiters: their ready state goes to `ready`.
+    queued: HashSet<String>,
+    ready: mpsc::UnboundedSender<Ready>,
 }
 
 impl RpcState {
+    fn new(ready: mpsc::UnboundedSender<Ready>) -> Self {
+        Self {
+            latest: HashMap::new(),
+            order: VecDeque::new(),
+            next_waiter_id: 0,
+            waiters: HashMap::new(),
+            watchers: HashMap::new(),
+            queued: HashSet::new(),
+            ready,
+        }
+    }
+
     fn record(&mut self, task_id: String, meta: ResultMeta) {
         if let Some(watchers) = self.watchers.get_mut(&task_id) {
             let ready = meta.is_ready();
@@ -53,6 +70,9 @@ impl RpcState {
         if meta.is_ready() {
             for (_, waiter) in self.waiters.remove(&task_id).unwrap_or_default() {
                 let _ = waiter.send(meta.clone());
+            }
+            if self.queued.remove(&task_id) {
+                let _ = self.ready.send((task_id.clone(), meta.clone()));
             }
         }
         if self.latest.insert(task_id.clone(), meta).is_none() {
@@ -68,12 +88,14 @@ impl RpcState {
 
 impl RpcBackend {
     pub fn new(target: AmqpTarget, reply_to: String, expires_ms: u64) -> Self {
+        let ready = ReadyQueue::default();
         Self {
             target,
             reply_to: ReplyQueue { name: reply_to, expires_ms },
-            state: Arc::default(),
+            state: Arc::new(Mutex::new(RpcState::new(ready.sender()))),
             consumer: tokio::sync::Mutex::new(None),
             closed: Arc::new(AtomicBool::new(false)),
+            ready,
         }
     }
 
@@ -132,6 +154,43 @@ impl RpcBackend {
         Ok(outcome)
     }
 
+    /// Many `get()`s at once, without a future each: each task's ready state, once it arrives,
+    /// is queued for [`Self::next_ready`]. With `read`, answers the ready states already
+    /// received (those tasks are not registered); otherwise the caller reads them itself.
+    pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
+        self.ready().await?;
+        let mut state = self.state.lock().unwrap();
+        let mut received = Vec::with_capacity(if read { task_ids.len() } else { 0 });
+        for task_id in task_ids {
+            let ready = state.latest.get(&task_id).filter(|meta| read && meta.is_ready()).map(|meta| meta.json.clone());
+            if ready.is_none() {
+                state.queued.insert(task_id);
+            }
+            if read {
+                received.push(ready);
+            }
+        }
+        Ok(read.then_some(received))
+    }
+
+    /// Stops queueing the ready states of these tasks (their waiters gave up).
+    pub fn cancel_ready(&self, task_ids: &[String]) {
+        let mut state = self.state.lock().unwrap();
+        for task_id in task_ids {
+            state.queued.remove(task_id);
+        }
+    }
+
+    /// The ready states queued since the last call (see [`ReadyQueue::next`]).
+    pub async fn next_ready(&self, waiting: usize) -> Vec<Ready> {
+        self.ready.next(waiting).await
+    }
+
+    /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
+    pub fn wake_ready(&self) {
+        self.ready.wake();
+    }
+
     /// Drops the buffered state (Python's `forget()` on the RPC backend).
     pub fn forget(&self, task_id: &str) {
         let mut state = self.state.lock().unwrap();
@@ -177,7 +236,9 @@ impl RpcBackend {
             let mut state = self.state.lock().unwrap();
             state.waiters.clear();
             state.watchers.clear();
+            state.queued.clear();
         }
+        self.ready.wake();
         if let Some(task) = self.consumer.lock().await.take() {
             task.abort();
         }

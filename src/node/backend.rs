@@ -180,18 +180,18 @@ impl ResultBackendWrapper {
             .map_err(to_js_error)
     }
 
-    /// Redis: subscribes these tasks' channels; their ready states then arrive through
-    /// `nextReady`. With `read`, resolves with what is stored for each (null: nothing), read
-    /// after subscribing. Rejects when Redis cannot push (no RESP3 pub/sub): wait one by one instead.
+    /// Batch waiting (Redis, rpc://): registers these tasks, whose ready states then arrive
+    /// through `nextReady` (Redis subscribes their channels). With `read`, resolves with what is
+    /// already stored or received for each (null: nothing). Rejects when Redis cannot push (no
+    /// RESP3 pub/sub): wait one by one instead.
     #[napi]
     pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
-        self.redis("batch waiting")?.register_ready(task_ids, read).await.map_err(to_js_error)
+        self.backend.register_ready(task_ids, read).await.map_err(to_js_error)
     }
 
     #[napi]
     pub fn cancel_ready(&self, task_ids: Vec<String>) -> Result<()> {
-        self.redis("batch waiting")?.cancel_ready(&task_ids);
-        Ok(())
+        self.backend.cancel_ready(&task_ids).map_err(to_js_error)
     }
 
     /// Ready states of registered tasks, as `[taskId, metaJson]` pairs, at least one unless
@@ -199,14 +199,13 @@ impl ResultBackendWrapper {
     /// gathered first when they are many).
     #[napi]
     pub async fn next_ready(&self, waiting: u32) -> Result<Vec<Vec<String>>> {
-        let batch = self.redis("batch waiting")?.next_ready(waiting as usize).await;
+        let batch = self.backend.next_ready(waiting as usize).await.map_err(to_js_error)?;
         Ok(batch.into_iter().map(|(id, meta)| vec![id, meta.json]).collect())
     }
 
     #[napi]
     pub fn wake_ready(&self) -> Result<()> {
-        self.redis("batch waiting")?.wake_ready();
-        Ok(())
+        self.backend.wake_ready().map_err(to_js_error)
     }
 
     /// Redis: many stored metas in one `MGET`, in order; null where nothing is stored.

@@ -1,0 +1,96 @@
+//! Where batch waiters' ready states go: one queue per backend, handed to JS in batches by one
+//! pending call (`nextReady`) instead of a future and a Promise per pending `get()`.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::protocol::ResultMeta;
+
+/// A task id and its ready state.
+pub type Ready = (String, ResultMeta);
+
+pub struct ReadyQueue {
+    sender: mpsc::UnboundedSender<Ready>,
+    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<Ready>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Default for ReadyQueue {
+    fn default() -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        Self { sender, receiver: tokio::sync::Mutex::new(receiver), wake: tokio::sync::Notify::new() }
+    }
+}
+
+impl ReadyQueue {
+    /// Where the backend puts the ready states of its queued (batch) listeners.
+    pub fn sender(&self) -> mpsc::UnboundedSender<Ready> {
+        self.sender.clone()
+    }
+
+    /// The ready states queued since the last call, in arrival order; waits for at least one.
+    /// With many `get()`s `waiting`, more are gathered for a while first (see
+    /// [`gather_window`]). Answers at once (maybe with nothing) when woken by [`Self::wake`].
+    pub async fn next(&self, waiting: usize) -> Vec<Ready> {
+        let mut receiver = self.receiver.lock().await;
+        let mut batch = Vec::new();
+        tokio::select! {
+            first = receiver.recv() => batch.extend(first),
+            _ = self.wake.notified() => return batch,
+        }
+        if let Some(window) = gather_window(waiting) {
+            let gathered = tokio::time::sleep(window);
+            tokio::pin!(gathered);
+            loop {
+                tokio::select! {
+                    _ = &mut gathered => break,
+                    _ = self.wake.notified() => break,
+                    more = receiver.recv() => match more {
+                        Some(more) => batch.push(more),
+                        None => break,
+                    },
+                }
+            }
+        }
+        while let Ok(next) = receiver.try_recv() {
+            batch.push(next);
+        }
+        batch
+    }
+
+    /// Makes a pending [`Self::next`] answer now (with what it has, maybe nothing).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// How long a handover of ready states gathers more when `waiting` `get()`s wait: nothing for
+/// a few (each state goes at once), then [`GATHER_PER_WAITER`] each, up to [`GATHER_AT_MOST`].
+/// Many waiters mean a stream of results, where one handover per window instead of one per
+/// result spares a wakeup of the JS thread, and what JS does next (publish, register) comes in
+/// batches too; the delay stays small beside the time such a backlog takes anyway.
+fn gather_window(waiting: usize) -> Option<Duration> {
+    let window = GATHER_PER_WAITER.saturating_mul(u32::try_from(waiting).unwrap_or(u32::MAX)).min(GATHER_AT_MOST);
+    (window >= GATHER_AT_LEAST).then_some(window)
+}
+
+const GATHER_PER_WAITER: Duration = Duration::from_micros(25);
+const GATHER_AT_MOST: Duration = Duration::from_millis(5);
+/// The timer's resolution: a shorter window would wait this long anyway.
+const GATHER_AT_LEAST: Duration = Duration::from_millis(1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_few_waiters_get_each_state_at_once_many_share_a_window() {
+        assert_eq!(gather_window(0), None);
+        assert_eq!(gather_window(39), None);
+        assert_eq!(gather_window(40), Some(Duration::from_millis(1)));
+        assert_eq!(gather_window(100), Some(Duration::from_micros(2_500)));
+        assert_eq!(gather_window(200), Some(GATHER_AT_MOST));
+        assert_eq!(gather_window(usize::MAX), Some(GATHER_AT_MOST));
+    }
+}
