@@ -75,8 +75,8 @@ fn gather_window(waiting: usize) -> Option<Duration> {
     (window >= GATHER_AT_LEAST).then_some(window)
 }
 
-const GATHER_PER_WAITER: Duration = Duration::from_micros(25);
-const GATHER_AT_MOST: Duration = Duration::from_millis(5);
+const GATHER_PER_WAITER: Duration = Duration::from_micros(50);
+const GATHER_AT_MOST: Duration = Duration::from_millis(10);
 /// The timer's resolution: a shorter window would wait this long anyway.
 const GATHER_AT_LEAST: Duration = Duration::from_millis(1);
 
@@ -87,9 +87,9 @@ mod tests {
     #[test]
     fn a_few_waiters_get_each_state_at_once_many_share_a_window() {
         assert_eq!(gather_window(0), None);
-        assert_eq!(gather_window(39), None);
-        assert_eq!(gather_window(40), Some(Duration::from_millis(1)));
-        assert_eq!(gather_window(100), Some(Duration::from_micros(2_500)));
+        assert_eq!(gather_window(19), None);
+        assert_eq!(gather_window(20), Some(Duration::from_millis(1)));
+        assert_eq!(gather_window(100), Some(Duration::from_millis(5)));
         assert_eq!(gather_window(200), Some(GATHER_AT_MOST));
         assert_eq!(gather_window(usize::MAX), Some(GATHER_AT_MOST));
     }
