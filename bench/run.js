@@ -613,10 +613,11 @@ async function scenarioRoundTrips(env, rt) {
   let stopWorker = async () => {};
   try {
     log(`round trip ${rt.label}: preloading ${c.concN} tasks, then starting a -P solo worker`);
-    const { worker, drainRate, overallRate, drainCpu } = await preloadAndStartWorker(env, rt, queue, c.concN);
+    const before = await preloadAndStartWorker(env, rt, queue, c.concN);
+    const { worker, overallRate } = before;
     stopWorker = deferred(env.cleanup, `worker ${worker.name}`, () => worker.stop());
     const pool = (/concurrency:\s*([^\n]*)/.exec(worker.output()) || [])[1] || '?';
-    log(`  → worker (concurrency ${pool.trim()}) drained ${fmt(drainRate, 'tasks/s')} (steady state; ${fmt(overallRate, 'tasks/s')} from its first message to its last)`);
+    log(`  → worker (concurrency ${pool.trim()}) drained ${fmt(before.drainRate, 'tasks/s')} (steady state; ${fmt(overallRate, 'tasks/s')} from its first message to its last)`);
 
     // Sequential round trips.
     const seq = {};
@@ -654,6 +655,18 @@ async function scenarioRoundTrips(env, rt) {
     const pyStats = summary(py.ms);
     log(`  → p50 ${fmt(pyStats.p50, 'ms')}`);
 
+    // The drain once more, with a new worker: the host's speed drifts within minutes, so the
+    // reference is the mean of the drains before and after the round trips.
+    await stopWorker();
+    log(`round trip ${rt.label}: the drain again, with a new worker`);
+    const after = await preloadAndStartWorker(env, rt, queue, c.concN);
+    stopWorker = deferred(env.cleanup, `worker ${after.worker.name}`, () => after.worker.stop());
+    log(`  → drained ${fmt(after.drainRate, 'tasks/s')}`);
+    const drainRate = (before.drainRate + after.drainRate) / 2;
+    const drainCpu = before.drainCpu && after.drainCpu
+      ? Object.fromEntries(Object.keys(before.drainCpu).map((k) => [k, before.drainCpu[k] === null || after.drainCpu[k] === null ? null : (before.drainCpu[k] + after.drainCpu[k]) / 2]))
+      : before.drainCpu || after.drainCpu;
+
     const sn = seq.native ? summary(seq.native.ms) : null;
     const sd = seq.node ? summary(seq.node.ms) : null;
     for (const p of ['p50', 'p95', 'p99']) {
@@ -670,7 +683,7 @@ async function scenarioRoundTrips(env, rt) {
       scenario: `round trip concurrent (${c.inFlight} in flight)`, metric: 'throughput', transport: rt.label, unit: 'tasks/s', better: 'higher',
       native: conc.native && conc.native.rate, node: conc.node ? conc.node.rate : null,
       nNative: cnS && cnS.n, nNode: cdS && cdS.n, reference: drainRate, referenceLabel: 'worker drain',
-      extra: { workerPool: pool.trim(), preloaded: c.concN, drainOverallRate: overallRate, native: cnS && { ...cnS, errors: conc.native.errors, totalMs: conc.native.totalMs }, node: cdS && { ...cdS, errors: conc.node.errors, totalMs: conc.node.totalMs } },
+      extra: { workerPool: pool.trim(), preloaded: c.concN, drainBefore: before.drainRate, drainAfter: after.drainRate, drainOverallRate: overallRate, native: cnS && { ...cnS, errors: conc.native.errors, totalMs: conc.native.totalMs }, node: cdS && { ...cdS, errors: conc.node.errors, totalMs: conc.node.totalMs } },
     }));
     for (const p of ['p50', 'p99']) {
       rows.push(makeRow({
