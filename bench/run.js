@@ -699,6 +699,16 @@ async function scenarioRoundTrips(env, rt) {
       ['redis', 'CPU per task, Redis'],
       ['client', 'CPU per task, this process']
     ];
+    // How busy the worker was (its CPU per task × tasks/s): unlike the rates, this does not move
+    // with the host's speed, which changes the worker's CPU per task by a quarter within minutes.
+    const busy = (rate, cpu) => (cpu && cpu.worker !== null && rate ? (rate * cpu.worker) / 1e4 : null);
+    const drainBusy = [busy(before.drainRate, before.drainCpu), busy(after.drainRate, after.drainCpu)].filter((b) => b !== null);
+    if (conc.native && busy(conc.native.rate, conc.native.cpu) !== null) {
+      rows.push(makeRow({
+        scenario: `round trip concurrent (${c.inFlight} in flight)`, metric: 'Python worker busy (its CPU per task × tasks/s)', transport: rt.label, unit: '%', better: 'higher',
+        native: busy(conc.native.rate, conc.native.cpu), reference: drainBusy.length ? drainBusy.reduce((a, b) => a + b, 0) / drainBusy.length : null, referenceLabel: 'while draining',
+      }));
+    }
     for (const [key, metric] of cpuMetrics) {
       const during = conc.native && conc.native.cpu[key];
       if (during === null || during === undefined) continue;
