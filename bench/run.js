@@ -663,8 +663,9 @@ async function scenarioRoundTrips(env, rt) {
     stopWorker = deferred(env.cleanup, `worker ${after.worker.name}`, () => after.worker.stop());
     log(`  → drained ${fmt(after.drainRate, 'tasks/s')}`);
     const drainRate = (before.drainRate + after.drainRate) / 2;
+    const mean = (x, y) => (x === null || y === null ? null : (x + y) / 2);
     const drainCpu = before.drainCpu && after.drainCpu
-      ? Object.fromEntries(Object.keys(before.drainCpu).map((k) => [k, before.drainCpu[k] === null || after.drainCpu[k] === null ? null : (before.drainCpu[k] + after.drainCpu[k]) / 2]))
+      ? Object.fromEntries(Object.keys(before.drainCpu).map((k) => [k, mean(before.drainCpu[k], after.drainCpu[k])]))
       : before.drainCpu || after.drainCpu;
 
     const sn = seq.native ? summary(seq.native.ms) : null;
@@ -697,7 +698,7 @@ async function scenarioRoundTrips(env, rt) {
       ['workerWait', 'Python worker ready but waiting for a free core, per task'],
       ...(rt.transport === 'amqp' ? [['broker', 'CPU per task, RabbitMQ']] : []),
       ['redis', 'CPU per task, Redis'],
-      ['client', 'CPU per task, this process']
+      ['client', 'CPU per task, this process'],
     ];
     // How busy the worker was (its CPU per task × tasks/s): unlike the rates, this does not move
     // with the host's speed, which changes the worker's CPU per task by a quarter within minutes.
@@ -765,13 +766,12 @@ async function scenarioFanIn(env) {
     await sleep(200);
     await env.resp.pipeline(warmIds.flatMap((id) => [['SET', `celery-task-meta-${id}`, meta(id), 'EX', 3600], ['PUBLISH', `celery-task-meta-${id}`, meta(id)]]));
     await Promise.all(warm);
-    await env.resp.command('DEL', ...warmIds.map((id) => `celery-task-meta-${id}`));
+    const warmKeys = warmIds.map((id) => `celery-task-meta-${id}`);
+    await env.resp.command('DEL', ...warmKeys);
     // Their channels are given up in a batch a little later: the count below starts without them.
-    const warmChannels = warmIds.map((id) => `celery-task-meta-${id}`);
-    for (;;) {
-      const counts = await env.resp.command('PUBSUB', 'NUMSUB', ...warmChannels);
+    for (const deadline = now() + 10_000; now() < deadline; await sleep(5)) {
+      const counts = await env.resp.command('PUBSUB', 'NUMSUB', ...warmKeys);
       if (counts.every((v, i) => i % 2 === 0 || Number(v) === 0)) break;
-      await sleep(5);
     }
 
     const cmd0 = commandCalls(await info(env.resp, 'commandstats'));
