@@ -230,6 +230,16 @@ describe('AMQP topology owned by the workers', () => {
     const fine = client.createTask('tasks.add').applyAsync([1, 3], {}, { queue: other });
     await fine.sent;
     assert.equal(await admin(broker, 'count', other).then(Number), 1);
+    // In one batch: the refusal fails its own message only, those around it go out once.
+    const add = client.createTask('tasks.add');
+    const around = (n) => Array.from({ length: n }, (_, i) => add.applyAsync([i, 4], {}, { queue: other }));
+    const before = around(3);
+    const refusedAgain = add.delay(1, 5);
+    const after = around(3);
+    await assert.rejects(refusedAgain.sent, (e) => e.code === 'ERR_CELERY_PUBLISH_FAILED');
+    await Promise.all([...before, ...after].map((r) => r.sent));
+    // Nothing sent twice: what went out before the refusal was confirmed before the declaration.
+    assert.equal(await admin(broker, 'count', other).then(Number), 7);
     await client.disconnect();
     await owner.disconnect();
     await admin(broker, 'delete', queue, other);

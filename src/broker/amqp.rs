@@ -311,13 +311,19 @@ impl Writer {
                 self.fail(&[publication.seq], refusal);
                 continue;
             }
-            if !self.is_declared(&publication.destination) || staged.len() == PUBLISH_WINDOW {
-                // A declaration may be refused, which closes the channel: what came before it
-                // goes out on the channel it was meant for.
+            let declares = !self.is_declared(&publication.destination);
+            if declares || staged.len() == PUBLISH_WINDOW {
                 result = self.publish_staged(std::mem::take(&mut staged), &mut confirms).await;
                 if result.is_err() {
                     break;
                 }
+            }
+            if declares {
+                // A refused declaration closes the channel, and the confirms still to come on it
+                // are lost: those messages would be sent twice. Declarations are rare (once per
+                // queue and connection), so what was published before one is confirmed first.
+                self.spawn_confirms(std::mem::take(&mut confirms));
+                self.all_confirmed().await;
             }
             let checked = match &publication.destination {
                 Destination::Queue(queue) => self.declare(queue).await,
@@ -343,18 +349,36 @@ impl Writer {
         if result.is_ok() {
             result = self.publish_staged(staged, &mut confirms).await;
         }
-        if !confirms.is_empty() {
-            let task = await_confirms(
-                confirms,
-                self.generation,
-                self.unconfirmed.clone(),
-                self.outcomes.clone(),
-                self.commands.clone(),
-            );
-            self.confirm_tasks.retain(|t| !t.is_finished());
-            self.confirm_tasks.push(tokio::spawn(task));
-        }
+        self.spawn_confirms(confirms);
         result
+    }
+
+    /// One task awaits these confirms and reports the outcomes.
+    fn spawn_confirms(&mut self, confirms: Vec<(u64, PublisherConfirm)>) {
+        if confirms.is_empty() {
+            return;
+        }
+        let task = await_confirms(
+            confirms,
+            self.generation,
+            self.unconfirmed.clone(),
+            self.outcomes.clone(),
+            self.commands.clone(),
+        );
+        self.confirm_tasks.retain(|t| !t.is_finished());
+        self.confirm_tasks.push(tokio::spawn(task));
+    }
+
+    /// Waits until every confirm awaited so far has come (or was lost); false if they did not
+    /// come within the reconnect window (a broker that blocks publishers).
+    async fn all_confirmed(&mut self) -> bool {
+        let confirm_tasks = std::mem::take(&mut self.confirm_tasks);
+        let all = async {
+            for task in confirm_tasks {
+                let _ = task.await;
+            }
+        };
+        tokio::time::timeout(RECONNECT_WINDOW, all).await.is_ok()
     }
 
     /// Hands the messages to lapin all at once: a publish queues its frames when first polled,
@@ -450,13 +474,7 @@ impl Writer {
     /// not come within the reconnect window (a broker that blocks publishers) fail their messages.
     async fn settle_everything(&mut self) {
         loop {
-            let confirm_tasks = std::mem::take(&mut self.confirm_tasks);
-            let all_confirmed = async {
-                for task in confirm_tasks {
-                    let _ = task.await;
-                }
-            };
-            if tokio::time::timeout(RECONNECT_WINDOW, all_confirmed).await.is_err() {
+            if !self.all_confirmed().await {
                 let reason = format!("RabbitMQ did not confirm the message within {RECONNECT_WINDOW:?}");
                 self.fail_all_unconfirmed(CeleryError::PublishFailed(reason));
                 return;
