@@ -48,7 +48,8 @@ export declare class ClientWrapper {
   /** Publishes every task of a plan; their outcomes arrive as seqs `first_seq`, `first_seq + 1`, ... */
   publishPlan(plan: CanvasPlanWrapper, firstSeq: number, defaultQueue: string): void
   /**
-   * Resolves with the outcomes of every batch written since the last call (at least one).
+   * Resolves with the outcomes of every batch written since the last call (at least one,
+   * unless `hurry()` came first).
    * Unless `hurry`, successes are gathered for a few milliseconds first (see
    * [`PublishOutcomes::next`]).
    */

@@ -5,6 +5,7 @@
 
 pub mod amqp_connection;
 pub mod backend;
+pub mod batches;
 pub mod broker;
 pub mod client;
 pub mod error;

@@ -7,8 +7,9 @@ const { MAX_BATCH: BATCH } = require('../tick-batch');
 /**
  * A native backend that waits in batches (Redis, rpc://): the `get()`s of one tick register
  * together, and every ready state that arrives reaches its waiters through one pump, so 100,000
- * pending `get()`s hold no native call each. A subclass says whether a registration also reads
- * what is already there (`_readsAlong`), and may read the others in its own way (`_readStored`).
+ * pending `get()`s hold no native call each. A subclass defines `_readsAlong()`: whether a
+ * registration also answers what is already there (else `_readStored` reads it, through
+ * getTaskMeta or in its own way).
  */
 class BatchingBackend extends NativeBackend {
   constructor(...args) {
@@ -18,11 +19,6 @@ class BatchingBackend extends NativeBackend {
     this._cancels = []; // task ids whose last record left
     this._pump = null;
     this._closed = false;
-  }
-
-  /** Whether a registration answers what is already stored (otherwise `_readStored` reads it). */
-  _readsAlong() {
-    return true;
   }
 
   /**

@@ -7,7 +7,7 @@ pub mod rpc;
 
 use crate::error::{CeleryError, Result};
 use crate::protocol::ResultMeta;
-use ready_queue::Ready;
+use ready_queue::{Ready, ReadyQueue};
 
 /// How a wait for a task's ready state ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,20 +50,21 @@ impl ResultBackend {
 
     /// The ready states queued since the last call; `waiting`: how many tasks are waited for.
     pub async fn next_ready(&self, waiting: usize) -> Result<Vec<Ready>> {
-        match self {
-            Self::Redis(redis) => Ok(redis.next_ready(waiting).await),
-            Self::Rpc(rpc) => Ok(rpc.next_ready(waiting).await),
-            Self::AmqpLegacy(_) => Err(no_batch_waits()),
-        }
+        Ok(ready_queue::next_ready(self.ready_queue()?, waiting).await)
     }
 
+    /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
     pub fn wake_ready(&self) -> Result<()> {
-        match self {
-            Self::Redis(redis) => redis.wake_ready(),
-            Self::Rpc(rpc) => rpc.wake_ready(),
-            Self::AmqpLegacy(_) => return Err(no_batch_waits()),
-        }
+        self.ready_queue()?.wake();
         Ok(())
+    }
+
+    fn ready_queue(&self) -> Result<&ReadyQueue> {
+        match self {
+            Self::Redis(redis) => Ok(&redis.ready),
+            Self::Rpc(rpc) => Ok(&rpc.ready),
+            Self::AmqpLegacy(_) => Err(no_batch_waits()),
+        }
     }
 }
 

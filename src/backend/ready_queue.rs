@@ -1,68 +1,20 @@
-//! Where batch waiters' ready states go: one queue per backend, handed to JS in batches by one
-//! pending call (`nextReady`) instead of a future and a Promise per pending `get()`.
+//! Where batch waiters' ready states go (Redis, rpc://): one queue per backend, handed to JS in
+//! batches by one pending call (`nextReady`) instead of a future and a Promise per `get()`.
 
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
+use crate::batches::Batches;
 use crate::protocol::ResultMeta;
 
 /// A task id and its ready state.
 pub type Ready = (String, ResultMeta);
 
-pub struct ReadyQueue {
-    sender: mpsc::UnboundedSender<Ready>,
-    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<Ready>>,
-    wake: tokio::sync::Notify,
-}
+pub type ReadyQueue = Batches<Ready>;
 
-impl Default for ReadyQueue {
-    fn default() -> Self {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        Self { sender, receiver: tokio::sync::Mutex::new(receiver), wake: tokio::sync::Notify::new() }
-    }
-}
-
-impl ReadyQueue {
-    /// Where the backend puts the ready states of its queued (batch) listeners.
-    pub fn sender(&self) -> mpsc::UnboundedSender<Ready> {
-        self.sender.clone()
-    }
-
-    /// The ready states queued since the last call, in arrival order; waits for at least one.
-    /// With many `get()`s `waiting`, more are gathered for a while first (see
-    /// [`gather_window`]). Answers at once (maybe with nothing) when woken by [`Self::wake`].
-    pub async fn next(&self, waiting: usize) -> Vec<Ready> {
-        let mut receiver = self.receiver.lock().await;
-        let mut batch = Vec::new();
-        tokio::select! {
-            first = receiver.recv() => batch.extend(first),
-            _ = self.wake.notified() => return batch,
-        }
-        if let Some(window) = gather_window(waiting) {
-            let gathered = tokio::time::sleep(window);
-            tokio::pin!(gathered);
-            loop {
-                tokio::select! {
-                    _ = &mut gathered => break,
-                    _ = self.wake.notified() => break,
-                    more = receiver.recv() => match more {
-                        Some(more) => batch.push(more),
-                        None => break,
-                    },
-                }
-            }
-        }
-        while let Ok(next) = receiver.try_recv() {
-            batch.push(next);
-        }
-        batch
-    }
-
-    /// Makes a pending [`Self::next`] answer now (with what it has, maybe nothing).
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
+/// The ready states queued since the last call, gathered for a while first when `waiting`
+/// `get()`s wait (see [`gather_window`]).
+pub async fn next_ready(queue: &ReadyQueue, waiting: usize) -> Vec<Ready> {
+    queue.next(gather_window(waiting), |_| false).await
 }
 
 /// How long a handover of ready states gathers more when `waiting` `get()`s wait: nothing for

@@ -110,11 +110,13 @@ pub struct RedisBackend {
     /// Celery's `result_expires`: the TTL of saved groups and chord keys, and the default of stores.
     result_expires: Duration,
     /// Ready states of the tasks registered with [`Self::register_ready`], in arrival order.
-    ready: ReadyQueue,
+    pub(super) ready: ReadyQueue,
+    ready_sender: mpsc::UnboundedSender<Ready>,
 }
 
 impl RedisBackend {
     pub fn new(target: RedisTarget, key_prefix: &str, result_expires: Duration) -> Self {
+        let (ready_sender, ready) = ReadyQueue::channel();
         Self {
             target,
             key_prefix: normalize_result_keyprefix(key_prefix),
@@ -122,7 +124,8 @@ impl RedisBackend {
             connecting: Default::default(),
             closed: AtomicBool::default(),
             result_expires,
-            ready: ReadyQueue::default(),
+            ready,
+            ready_sender,
         }
     }
 
@@ -148,7 +151,7 @@ impl RedisBackend {
         if let Some(hub) = current()? {
             return Ok(hub);
         }
-        let hub = Hub::connect(&self.target, self.ready.sender()).await?;
+        let hub = Hub::connect(&self.target, self.ready_sender.clone()).await?;
         *self.hub.lock().unwrap() = Some(hub.clone());
         Ok(hub)
     }
@@ -164,7 +167,7 @@ impl RedisBackend {
 
     /// Many `get()`s at once, without a future each: the tasks' channels are subscribed (one
     /// SUBSCRIBE for all), and each task's ready state, once published, is queued for
-    /// [`Self::next_ready`]. What was stored before the subscription must be read after it, so
+    /// `ready`. What was stored before the subscription must be read after it, so
     /// that no result is missed: with `read`, this answers those stored metas (one MGET, in
     /// order); otherwise the caller reads them itself.
     pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
@@ -194,16 +197,6 @@ impl RedisBackend {
             let keys: Vec<String> = task_ids.iter().map(|id| self.key(id)).collect();
             hub.remove_queued(&keys);
         }
-    }
-
-    /// The ready states queued since the last call (see [`ReadyQueue::next`]).
-    pub async fn next_ready(&self, waiting: usize) -> Vec<Ready> {
-        self.ready.next(waiting).await
-    }
-
-    /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
-    pub fn wake_ready(&self) {
-        self.ready.wake();
     }
 
     /// Many stored metas in one `MGET`, in order; `None` where nothing is stored.

@@ -32,7 +32,7 @@ pub struct RpcBackend {
     consumer: tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     closed: Arc<AtomicBool>,
     /// Ready states of the tasks registered with [`Self::register_ready`], in arrival order.
-    ready: ReadyQueue,
+    pub(super) ready: ReadyQueue,
 }
 
 struct RpcState {
@@ -88,11 +88,11 @@ impl RpcState {
 
 impl RpcBackend {
     pub fn new(target: AmqpTarget, reply_to: String, expires_ms: u64) -> Self {
-        let ready = ReadyQueue::default();
+        let (ready_sender, ready) = ReadyQueue::channel();
         Self {
             target,
             reply_to: ReplyQueue { name: reply_to, expires_ms },
-            state: Arc::new(Mutex::new(RpcState::new(ready.sender()))),
+            state: Arc::new(Mutex::new(RpcState::new(ready_sender))),
             consumer: tokio::sync::Mutex::new(None),
             closed: Arc::new(AtomicBool::new(false)),
             ready,
@@ -155,7 +155,7 @@ impl RpcBackend {
     }
 
     /// Many `get()`s at once, without a future each: each task's ready state, once it arrives,
-    /// is queued for [`Self::next_ready`]. With `read`, answers the ready states already
+    /// is queued on `ready`. With `read`, answers the ready states already
     /// received (those tasks are not registered); otherwise the caller reads them itself.
     pub async fn register_ready(&self, task_ids: Vec<String>, read: bool) -> Result<Option<Vec<Option<String>>>> {
         self.ready().await?;
@@ -179,16 +179,6 @@ impl RpcBackend {
         for task_id in task_ids {
             state.queued.remove(task_id);
         }
-    }
-
-    /// The ready states queued since the last call (see [`ReadyQueue::next`]).
-    pub async fn next_ready(&self, waiting: usize) -> Vec<Ready> {
-        self.ready.next(waiting).await
-    }
-
-    /// Makes a pending [`Self::next_ready`] answer now (with what it has, maybe nothing).
-    pub fn wake_ready(&self) {
-        self.ready.wake();
     }
 
     /// Drops the buffered state (Python's `forget()` on the RPC backend).

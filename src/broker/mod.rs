@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::batches::Batches;
 use crate::error::{CeleryError, Result};
 use crate::protocol::control::ControlMessage;
 use crate::protocol::TaskMessage;
@@ -61,51 +62,24 @@ pub type OutcomeSender = mpsc::UnboundedSender<PublishOutcome>;
 const GATHER_SUCCESSES: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The receiving end of the outcome channel, handed over in batches.
-pub struct PublishOutcomes {
-    receiver: tokio::sync::Mutex<mpsc::UnboundedReceiver<PublishOutcome>>,
-    hurry: tokio::sync::Notify,
-}
+pub struct PublishOutcomes(Batches<PublishOutcome>);
 
 impl PublishOutcomes {
     pub fn channel() -> (OutcomeSender, Self) {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        (sender, Self { receiver: tokio::sync::Mutex::new(receiver), hurry: tokio::sync::Notify::new() })
+        let (sender, outcomes) = Batches::channel();
+        (sender, Self(outcomes))
     }
 
-    /// Every outcome since the last call, at least one (none once the channel is closed).
-    /// Unless `hurry`, successes are gathered for up to [`GATHER_SUCCESSES`] first; a failure,
-    /// or [`Self::hurry`], ends the wait at once.
+    /// Every outcome since the last call, at least one unless [`Self::hurry`] came first (none
+    /// once the channel is closed). Unless `hurry`, successes are gathered for up to
+    /// [`GATHER_SUCCESSES`] first; a failure, or [`Self::hurry`], ends the wait at once.
     pub async fn next(&self, hurry: bool) -> Vec<PublishOutcome> {
-        let mut receiver = self.receiver.lock().await;
-        let Some(first) = receiver.recv().await else { return Vec::new() };
-        let mut batch = vec![first];
-        if !hurry && batch[0].error.is_none() {
-            let gathered = tokio::time::sleep(GATHER_SUCCESSES);
-            tokio::pin!(gathered);
-            loop {
-                tokio::select! {
-                    _ = &mut gathered => break,
-                    _ = self.hurry.notified() => break,
-                    more = receiver.recv() => {
-                        let Some(more) = more else { break };
-                        let failed = more.error.is_some();
-                        batch.push(more);
-                        if failed {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        while let Ok(more) = receiver.try_recv() {
-            batch.push(more);
-        }
-        batch
+        self.0.next((!hurry).then_some(GATHER_SUCCESSES), |outcome| outcome.error.is_some()).await
     }
 
     /// Somebody now waits for an outcome: a gathering [`Self::next`] answers now.
     pub fn hurry(&self) {
-        self.hurry.notify_one();
+        self.0.wake();
     }
 }
 

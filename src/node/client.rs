@@ -155,7 +155,8 @@ impl ClientWrapper {
         within_runtime_if_available(|| self.client.send_plan(&plan.plan, first_seq as u64, &default_queue));
     }
 
-    /// Resolves with the outcomes of every batch written since the last call (at least one).
+    /// Resolves with the outcomes of every batch written since the last call (at least one,
+    /// unless `hurry()` came first).
     /// Unless `hurry`, successes are gathered for a few milliseconds first (see
     /// [`PublishOutcomes::next`]).
     #[napi]
